@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CatalogConfig(AppConfig):
+    name = "chengguan.catalog"
+    verbose_name = "分类与标准"

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class GeoConfig(AppConfig):
+    name = "chengguan.geo"
+    verbose_name = "地理网格"
