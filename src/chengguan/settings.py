@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "chengguan.geo",
     "chengguan.org",
     "chengguan.catalog",
+    "chengguan.assets",
     "chengguan.cases",
     "chengguan.demo",
     "chengguan.web",
