@@ -32,4 +32,4 @@ bench: $(BIN)/.installed
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) var/test.sqlite3*
+	rm -rf $(VENV) var/test-*.sqlite3*

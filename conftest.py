@@ -13,3 +13,18 @@ def _require_the_database_asked_for():
     # CI's PostgreSQL leg must really run on PostgreSQL, never fall back to SQLite quietly.
     if os.environ.get("REQUIRE_POSTGRES") == "1":
         assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Seed the default working calendar once; each test's transaction rolls back to it."""
+    from chengguan.worktime.services import default_calendar
+
+    with django_db_blocker.unblock():
+        default_calendar()
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # The production hasher is slow on purpose; tests create many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -23,7 +23,9 @@ def request_language(request: HttpRequest) -> str:
     return getattr(request, "LANGUAGE_CODE", None) or get_language_from_request(request) or "zh-hans"
 
 
-def error_response(request: HttpRequest, status: int, code: str, zh: str, en: str, field: str | None = None) -> HttpResponse:
+def error_response(
+    request: HttpRequest, status: int, code: str, zh: str, en: str, field: str | None = None
+) -> HttpResponse:
     body: dict = {"code": code, "message": en if request_language(request).startswith("en") else zh}
     if field:
         body["field"] = field
@@ -59,7 +61,11 @@ def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespo
 @api.exception_handler(AuthenticationError)
 def on_unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     return error_response(
-        request, 401, "unauthenticated", "请先登录：缺少或无效的令牌", "Authentication required: missing or invalid token"
+        request,
+        401,
+        "unauthenticated",
+        "请先登录：缺少或无效的令牌",
+        "Authentication required: missing or invalid token",
     )
 
 
@@ -68,12 +74,15 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     if exc.status_code == 400:
         return error_response(request, 400, "malformed", "请求体不是有效的 JSON", "The request body is not valid JSON")
     if exc.status_code == 429:
-        return error_response(request, 429, "throttled", "请求过于频繁，请稍后再试", "Too many requests, try again later")
+        return error_response(
+            request, 429, "throttled", "请求过于频繁，请稍后再试", "Too many requests, try again later"
+        )
     return error_response(request, exc.status_code, "error", str(exc), str(exc))
 
 
 def _register_routers() -> None:
-    from chengguan.cases.api import public_router, router as cases_router
+    from chengguan.cases.api import public_router
+    from chengguan.cases.api import router as cases_router
     from chengguan.catalog.api import router as catalog_router
     from chengguan.geo.api import router as geo_router
     from chengguan.org.api import router as org_router

@@ -69,8 +69,12 @@ class Case(models.Model):
     self_handled = models.BooleanField("自处理", default=False)
 
     reporter = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-        related_name="reported_cases", verbose_name="上报人",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reported_cases",
+        verbose_name="上报人",
     )
     reporter_name = models.CharField("举报人姓名", max_length=80, blank=True)
     reporter_phone = models.CharField("举报人电话", max_length=32, blank=True)
@@ -197,6 +201,9 @@ class TaskRequest(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.task}"
+
 
 class StageClock(models.Model):
     """One run of a stage's clock: when it started, when it is due, whether it ended on time."""
@@ -220,9 +227,11 @@ class StageClock(models.Model):
         ordering = ["case", "started_at", "id"]
         indexes = [
             models.Index(fields=["stage", "started_at"], name="clock_stage_time"),
-            models.Index(fields=["assignee", "stage"], name="clock_assignee",
-                         condition=Q(ended_at__isnull=True)),
+            models.Index(fields=["assignee", "stage"], name="clock_assignee", condition=Q(ended_at__isnull=True)),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.stage} {self.started_at:%Y-%m-%d %H:%M}"
 
 
 class Event(models.Model):
@@ -232,7 +241,9 @@ class Event(models.Model):
     operation = models.CharField(max_length=24)
     from_state = models.CharField(max_length=12, blank=True)
     to_state = models.CharField(max_length=12, blank=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     actor_role = models.CharField(max_length=16, blank=True)
     at = models.DateTimeField()
     note = models.TextField(blank=True)
@@ -244,6 +255,9 @@ class Event(models.Model):
     class Meta:
         ordering = ["case", "at", "id"]
         indexes = [models.Index(fields=["operation", "at"], name="event_operation_time")]
+
+    def __str__(self) -> str:
+        return f"{self.operation} {self.at:%Y-%m-%d %H:%M}"
 
 
 def attachment_path(instance: "Attachment", filename: str) -> str:
@@ -269,19 +283,23 @@ class Attachment(models.Model):
     height = models.PositiveIntegerField()
     gps_lon = models.FloatField(null=True, blank=True)
     gps_lat = models.FloatField(null=True, blank=True)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField()
 
     class Meta:
         ordering = ["case", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.stage} #{self.pk}"
+
 
 class CaseNumberCounter(models.Model):
-    """Per city and local day, the last sequence handed out for case numbers."""
+    """Per local day, the last sequence handed out: numbers are unique across cities."""
 
-    city = models.ForeignKey("geo.City", on_delete=models.CASCADE, related_name="+")
-    day = models.DateField()
+    day = models.DateField(unique=True)
     last = models.PositiveIntegerField(default=0)
 
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["city", "day"], name="case_counter_unique")]
+    def __str__(self) -> str:
+        return f"{self.day} {self.last}"

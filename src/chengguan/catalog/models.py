@@ -33,7 +33,9 @@ class SmallClass(models.Model):
     name_en = models.CharField("英文名", max_length=120, blank=True)
     pinyin_initials = models.CharField("拼音首字母", max_length=40, blank=True)
     filing_condition = models.TextField("立案条件", blank=True)
+    filing_condition_en = models.TextField("立案条件(英文)", blank=True)
     closing_condition = models.TextField("结案条件", blank=True)
+    closing_condition_en = models.TextField("结案条件(英文)", blank=True)
     active = models.BooleanField("启用", default=True)
 
     class Meta:
@@ -57,7 +59,9 @@ class TimeLimit(models.Model):
 
     small_class = models.ForeignKey(SmallClass, on_delete=models.CASCADE, related_name="time_limits", verbose_name="小类")
     filing_condition = models.CharField("立案条件", max_length=200, blank=True)
+    filing_condition_en = models.CharField("立案条件(英文)", max_length=200, blank=True)
     closing_condition = models.CharField("结案条件", max_length=200, blank=True)
+    closing_condition_en = models.CharField("结案条件(英文)", max_length=200, blank=True)
     urgency = models.CharField("紧急程度", max_length=10, choices=Urgency.choices, default=Urgency.NORMAL)
     area_class = models.CharField("区域类别", max_length=1, blank=True, choices=[("A", "A"), ("B", "B"), ("C", "C")])
     minutes = models.PositiveIntegerField("时限(分钟)")
@@ -67,6 +71,11 @@ class TimeLimit(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "处置时限"
         ordering = ["small_class", "urgency", "area_class", "filing_condition"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["small_class", "filing_condition", "urgency", "area_class"], name="time_limit_unique"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.small_class} {self.get_urgency_display()} {self.area_class or '*'} {self.minutes}"
@@ -111,6 +120,10 @@ class Responsibility(models.Model):
         verbose_name = verbose_name_plural = "责任矩阵"
         constraints = [
             models.UniqueConstraint(fields=["small_class", "region"], name="responsibility_unique"),
+            # NULLs are distinct in a unique index, so the fallback row needs its own constraint.
+            models.UniqueConstraint(
+                fields=["region"], condition=models.Q(small_class__isnull=True), name="responsibility_fallback_unique"
+            ),
         ]
 
     def __str__(self) -> str:

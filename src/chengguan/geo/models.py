@@ -67,9 +67,7 @@ class Grid(models.Model):
     code = models.CharField("网格编码", max_length=20, unique=True)
     name = models.CharField("名称", max_length=80, blank=True)
     city = models.ForeignKey(City, on_delete=models.CASCADE, related_name="grids", verbose_name="城市")
-    community = models.ForeignKey(
-        Region, on_delete=models.CASCADE, related_name="grids", verbose_name="社区"
-    )
+    community = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="grids", verbose_name="社区")
     street_code = models.CharField("街道代码", max_length=40, db_index=True)
     district_code = models.CharField("区县代码", max_length=40, db_index=True)
     geometry = models.JSONField("边界(GeoJSON)")
@@ -77,11 +75,19 @@ class Grid(models.Model):
     area_class = models.CharField("区域类别", max_length=1, choices=AreaClass.choices, default="B")
     center_lon = models.FloatField("中心经度")
     center_lat = models.FloatField("中心纬度")
+    # Bounding box of the geometry (WGS84), for `?bbox=` map queries; filled by the import.
+    min_lon = models.FloatField("最小经度", null=True, blank=True)
+    min_lat = models.FloatField("最小纬度", null=True, blank=True)
+    max_lon = models.FloatField("最大经度", null=True, blank=True)
+    max_lat = models.FloatField("最大纬度", null=True, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "单元网格"
         ordering = ["code"]
-        indexes = [models.Index(fields=["city", "center_lon", "center_lat"])]
+        indexes = [
+            models.Index(fields=["city", "center_lon", "center_lat"]),
+            models.Index(fields=["city", "min_lon", "max_lon"], name="geo_grid_city_lon_extent"),
+        ]
 
     def __str__(self) -> str:
         return self.code
@@ -109,6 +115,13 @@ class DutyGrid(models.Model):
 class GeoVersion(models.Model):
     """One row per change of geography; locators rebuild when the latest id moves."""
 
-    city = models.ForeignKey(City, on_delete=models.CASCADE, related_name="+")
-    changed_at = models.DateTimeField(auto_now_add=True)
-    note = models.CharField(max_length=200, blank=True)
+    city = models.ForeignKey(City, on_delete=models.CASCADE, related_name="+", verbose_name="城市")
+    changed_at = models.DateTimeField("变更时间", auto_now_add=True)
+    note = models.CharField("说明", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "地理数据版本"
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.city} #{self.pk}"

@@ -13,9 +13,7 @@ class Department(models.Model):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children", verbose_name="上级部门"
     )
     # The district (or street) government that takes cases with no owner (属地兜底).
-    region = models.ForeignKey(
-        "geo.Region", on_delete=models.SET_NULL, null=True, blank=True, verbose_name="属地区域"
-    )
+    region = models.ForeignKey("geo.Region", on_delete=models.SET_NULL, null=True, blank=True, verbose_name="属地区域")
     active = models.BooleanField("启用", default=True)
 
     class Meta:
@@ -69,6 +67,9 @@ class ApiToken(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "API 令牌"
 
+    def __str__(self) -> str:
+        return f"{self.user} {self.created_at:%Y-%m-%d}"
+
 
 class LoginFailure(models.Model):
     """Failed logins, counted per username and per address to throttle guessing."""
@@ -76,3 +77,6 @@ class LoginFailure(models.Model):
     username = models.CharField(max_length=150, db_index=True)
     address = models.CharField(max_length=64, db_index=True)
     at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.username}@{self.address}"

@@ -21,8 +21,7 @@ def is_throttled(username: str, address: str, *, now=None) -> bool:
     limit = settings.LOGIN_FAILURE_LIMIT
     recent = LoginFailure.objects.filter(at__gte=since)
     return (
-        recent.filter(username=username.lower()).count() >= limit
-        or recent.filter(address=address).count() >= limit * 4
+        recent.filter(username=username.lower()).count() >= limit or recent.filter(address=address).count() >= limit * 4
     )
 
 
@@ -35,7 +34,8 @@ def check_credentials(request, username: str, password: str) -> User:
     address = request.META.get("REMOTE_ADDR", "") if request is not None else ""
     if is_throttled(username, address):
         raise Throttled(
-            "登录失败次数过多，请 15 分钟后再试", "Too many failed sign-ins; try again in 15 minutes",
+            "登录失败次数过多，请 15 分钟后再试",
+            "Too many failed sign-ins; try again in 15 minutes",
             field="username",
         )
     user = authenticate(request, username=username, password=password)
