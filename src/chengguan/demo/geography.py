@@ -40,7 +40,7 @@ CENTRE = (119.95, 30.05)  # WGS84, the urban centre of 富阳
 
 CELL_M = 100.0  # unit-grid lattice step: 100 m squares, about 10,000 m²
 CORE_COMMUNITY_M2 = 196_000.0  # target area of one core community (≈ 20 grids)
-SLIVER_M2 = 6000.0  # clipped squares smaller than this join a neighbour
+SLIVER_M2 = 5_000.0  # clipped squares smaller than this join a neighbour
 CENTRE_RADIUS_M = 1_000.0  # grids of the core within this distance of the centre are class A
 URBAN_RING_M = 3_000.0  # urban street seeds sit on this ring around the centre
 TOWN_MIN_DISTANCE_M = 7_000.0
@@ -259,19 +259,20 @@ def partition(poly, n: int, rng: np.random.Generator, *, rounds: int = LLOYD_ROU
     return absorb_fragments(voronoi_cells(poly, seeds)), seeds
 
 
-def _disc_part(poly, centre: tuple[float, float], target_m2: float):
-    """The part of `poly` within a radius of `centre` whose area is `target_m2` (bisection)."""
+def split_by_disc(poly, centre: tuple[float, float], target_m2: float):
+    """(inside, outside): the part of `poly` within the radius of `centre` that holds
+    `target_m2`, found by bisection, and the rest. Both are cut by the same disc, so they
+    share the arc exactly."""
     lo, hi = 0.0, 20_000.0
     c = Point(centre)
-    part = poly
     for _ in range(40):
         mid = (lo + hi) / 2
-        part = shapely.intersection(poly, c.buffer(mid, quad_segs=32))
-        if part.area < target_m2:
+        if shapely.intersection(poly, c.buffer(mid, quad_segs=32)).area < target_m2:
             lo = mid
         else:
             hi = mid
-    return _single(shapely.intersection(poly, c.buffer(hi, quad_segs=32)))
+    disc = c.buffer(hi, quad_segs=32)
+    return _single(shapely.intersection(poly, disc)), _single(shapely.difference(poly, disc))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -384,8 +385,7 @@ def build_geography(data_dir: Path | str, *, seed: int = 1, streets_file: Path |
         if urban:
             core_codes = [c for c in community_codes if communities[c].endswith("社区")]
             village_codes = [c for c in community_codes if c not in core_codes]
-            core = _disc_part(cell, (0.0, 0.0), CORE_COMMUNITY_M2 * len(core_codes))
-            rest = _single(shapely.difference(cell, core))
+            core, rest = split_by_disc(cell, (0.0, 0.0), CORE_COMMUNITY_M2 * len(core_codes))
             core_cells, _ = partition(core, len(core_codes), rng)
             rest_cells, _ = partition(rest, len(village_codes), rng) if village_codes else ([], None)
             pairs = [(c, g, True) for c, g in zip(core_codes, core_cells, strict=True)]

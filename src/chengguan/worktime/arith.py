@@ -311,18 +311,31 @@ class WorkingTimeTable:
         return result.replace(microsecond=us) if us else result
 
     def _add_us(self, start_us: int, amount_us: int) -> int:
-        target = self._worked_us(start_us) + amount_us
+        # W(start) inline (as in _worked_us): this is the hot path of every deadline.
+        if not self._lo_us <= start_us <= self._hi_us:
+            raise self._outside(start_us)
+        hint = self._day_hint
+        k = (start_us - self._lo_us) // _DAY_US
+        i = bisect.bisect_right(self._starts_us, start_us, hint[k], hint[k + 1]) - 1
+        cum = self._cum_us
+        if i < 0:
+            target = amount_us
+        else:
+            end = self._ends_us[i]
+            target = cum[i] + (start_us if start_us < end else end) - self._starts_us[i] + amount_us
         if amount_us > 0:
             if target > self._total_us:
                 raise self._beyond_end(start_us, target - self._total_us)
+            hint = self._end_hint
             k = target // _HINT_US
-            j = bisect.bisect_left(self._cum_end_us, target, self._end_hint[k], self._end_hint[k + 1])
+            j = bisect.bisect_left(self._cum_end_us, target, hint[k], hint[k + 1])
         else:
             if target < 0:
                 raise self._before_start(start_us, -target)
+            hint = self._cum_hint
             k = target // _HINT_US
-            j = bisect.bisect_right(self._cum_us, target, self._cum_hint[k], self._cum_hint[k + 1]) - 1
-        return self._starts_us[j] + target - self._cum_us[j]
+            j = bisect.bisect_right(cum, target, hint[k], hint[k + 1]) - 1
+        return self._starts_us[j] + target - cum[j]
 
     def _beyond_end(self, start_us: int, missing_us: int) -> OutsideTableError:
         years = math.ceil(missing_us / _US / self._lean_year_s) + 1
