@@ -10,6 +10,7 @@ from django.http import FileResponse, HttpRequest
 from django.utils import timezone
 from ninja import File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
+from ninja.responses import Status
 from pydantic import Field
 
 from chengguan.cases import photos, present, queries, services
@@ -125,7 +126,7 @@ def create_case(request: HttpRequest, payload: CaseIn):
         client_uuid=payload.client_uuid,
         source=payload.source,
     )
-    return (201 if created else 200), present.case_detail(case)
+    return Status(201 if created else 200, present.case_detail(case))
 
 
 @router.get("", response=dict)
@@ -271,7 +272,7 @@ def create_public_case(request: HttpRequest, payload: PublicCaseIn):
         client_uuid=payload.client_uuid,
         source="public",
     )
-    return (201 if created else 200), present.public_case(case)
+    return Status(201 if created else 200, present.public_case(case))
 
 
 @public_router.get("/cases/{number}", response=dict)

@@ -30,9 +30,12 @@ from pathlib import Path
 
 import numpy as np
 import shapely
-from pyproj import Geod, Transformer
-from shapely.geometry import MultiPolygon, Point, Polygon, mapping
+from pyproj import Geod
+from shapely.geometry import MultiPolygon, Point, Polygon
 from shapely.ops import nearest_points
+
+from chengguan.geo.coords import transform_coords
+from chengguan.geo.geometry import geodesic_area_m2
 
 DISTRICT_CODE = "330111"
 DISTRICT_NAME = "富阳区"
@@ -131,8 +134,6 @@ class LocalPlane:
 
 def read_district(path: Path) -> Polygon | MultiPolygon:
     """The district outline in WGS84 (DataV publishes GCJ-02)."""
-    from chengguan.geo.coords import transform_coords
-
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     feature = data["features"][0] if data.get("type") == "FeatureCollection" else data
     geom = shapely.geometry.shape(feature["geometry"])
@@ -418,24 +419,9 @@ def build_geography(data_dir: Path | str, *, seed: int = 1, streets_file: Path |
     return geo
 
 
-_EQUAL_AREA: dict[tuple[float, float], Transformer] = {}
-
-
-def area_m2(geom_ll) -> float:
-    """Area in m² of a WGS84 geometry, on a Lambert equal-area plane centred on the district."""
-    key = CENTRE
-    if key not in _EQUAL_AREA:
-        _EQUAL_AREA[key] = Transformer.from_crs(
-            "EPSG:4326", f"+proj=laea +lat_0={key[1]} +lon_0={key[0]} +datum=WGS84 +units=m", always_xy=True
-        )
-    tr = _EQUAL_AREA[key]
-    projected = shapely.transform(geom_ll, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
-    return float(projected.area)
-
-
 def _area(plane: LocalPlane, code, name, level, parent, local, *, urban: bool = False) -> Area:
     geom = plane.geom_to_lonlat(local)
-    return Area(code, name, level, parent, geom, area_m2(geom), urban)
+    return Area(code, name, level, parent, geom, geodesic_area_m2(geom), urban)
 
 
 def _grid(plane, community, street, seq, local, centre, area_class, core) -> GridCell:
@@ -447,7 +433,7 @@ def _grid(plane, community, street, seq, local, centre, area_class, core) -> Gri
         street=street,
         district=DISTRICT_CODE,
         geometry=geom,
-        area_m2=area_m2(geom),
+        area_m2=geodesic_area_m2(geom),
         area_class=area_class,
         center_lon=float(lon),
         center_lat=float(lat),
@@ -455,6 +441,3 @@ def _grid(plane, community, street, seq, local, centre, area_class, core) -> Gri
     )
 
 
-def to_geojson(geom) -> dict:
-    """A GeoJSON geometry dict with plain lists."""
-    return json.loads(json.dumps(mapping(geom)))

@@ -306,23 +306,27 @@ class WorkingTimeTable:
         """
         if minutes == 0:
             return start
-        seconds, us = divmod(self._add_us(_to_us(start), int(minutes) * _MINUTE_US), _US)
-        result = datetime.fromtimestamp(seconds, self.zone)
-        return result.replace(microsecond=us) if us else result
-
-    def _add_us(self, start_us: int, amount_us: int) -> int:
-        # W(start) inline (as in _worked_us): this is the hot path of every deadline.
-        if not self._lo_us <= start_us <= self._hi_us:
+        amount_us = minutes * _MINUTE_US
+        # The hot path of every deadline, so written out in one function: _to_us, W(start)
+        # (as in _worked_us), then the inverse search.
+        try:
+            d = start - _EPOCH
+        except TypeError:
+            raise ValueError(f"an aware datetime is needed, got {start!r}") from None
+        start_us = (d.days * _DAY_S + d.seconds) * _US + d.microseconds
+        lo_us = self._lo_us
+        if not lo_us <= start_us <= self._hi_us:
             raise self._outside(start_us)
         hint = self._day_hint
-        k = (start_us - self._lo_us) // _DAY_US
-        i = bisect.bisect_right(self._starts_us, start_us, hint[k], hint[k + 1]) - 1
+        k = (start_us - lo_us) // _DAY_US
+        starts = self._starts_us
+        i = bisect.bisect_right(starts, start_us, hint[k], hint[k + 1]) - 1
         cum = self._cum_us
         if i < 0:
             target = amount_us
         else:
             end = self._ends_us[i]
-            target = cum[i] + (start_us if start_us < end else end) - self._starts_us[i] + amount_us
+            target = cum[i] + (start_us if start_us < end else end) - starts[i] + amount_us
         if amount_us > 0:
             if target > self._total_us:
                 raise self._beyond_end(start_us, target - self._total_us)
@@ -335,7 +339,9 @@ class WorkingTimeTable:
             hint = self._cum_hint
             k = target // _HINT_US
             j = bisect.bisect_right(cum, target, hint[k], hint[k + 1]) - 1
-        return self._starts_us[j] + target - cum[j]
+        seconds, us = divmod(starts[j] + target - cum[j], _US)
+        result = datetime.fromtimestamp(seconds, self.zone)
+        return result.replace(microsecond=us) if us else result
 
     def _beyond_end(self, start_us: int, missing_us: int) -> OutsideTableError:
         years = math.ceil(missing_us / _US / self._lean_year_s) + 1
