@@ -232,6 +232,15 @@ class WorkingTimeTable:
         marks = np.arange(0, self.total_s + 2 * _HINT_S, _HINT_S)
         self._end_hint = np.searchsorted(self.cum_end, marks, side="left").tolist()
         self._cum_hint = np.searchsorted(self.cum, marks, side="right").tolist()
+        self._hot = (
+            self._lo_us,
+            self._hi_us,
+            self._day_hint,
+            self._starts_us,
+            self._ends_us,
+            self._cum_us,
+            self._cum_end_us,
+        )
         day_s = sum(b - a for a, b in offsets)
         # A pessimistic year, to guess how far a long deadline reaches past the table.
         self._lean_year_s = max(day_s * 200, 1)
@@ -314,25 +323,25 @@ class WorkingTimeTable:
         except TypeError:
             raise ValueError(f"an aware datetime is needed, got {start!r}") from None
         start_us = (d.days * _DAY_S + d.seconds) * _US + d.microseconds
-        lo_us = self._lo_us
-        if not lo_us <= start_us <= self._hi_us:
+        lo_us, hi_us, hint, starts, ends, cum, cum_end = self._hot
+        if not lo_us <= start_us <= hi_us:
             raise self._outside(start_us)
-        hint = self._day_hint
         k = (start_us - lo_us) // _DAY_US
-        starts = self._starts_us
         i = bisect.bisect_right(starts, start_us, hint[k], hint[k + 1]) - 1
-        cum = self._cum_us
         if i < 0:
             target = amount_us
         else:
-            end = self._ends_us[i]
+            end = ends[i]
             target = cum[i] + (start_us if start_us < end else end) - starts[i] + amount_us
         if amount_us > 0:
-            if target > self._total_us:
-                raise self._beyond_end(start_us, target - self._total_us)
-            hint = self._end_hint
-            k = target // _HINT_US
-            j = bisect.bisect_left(self._cum_end_us, target, hint[k], hint[k + 1])
+            if i >= 0 and target <= cum_end[i]:
+                j = i  # a short limit that ends in the period it started in
+            else:
+                if target > self._total_us:
+                    raise self._beyond_end(start_us, target - self._total_us)
+                hint = self._end_hint
+                k = target // _HINT_US
+                j = bisect.bisect_left(cum_end, target, hint[k], hint[k + 1])
         else:
             if target < 0:
                 raise self._before_start(start_us, -target)

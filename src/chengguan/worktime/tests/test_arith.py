@@ -309,3 +309,19 @@ def test_naive_agrees_in_a_zone_with_daylight_saving(start, minutes):
     due = NY_TABLE.add(start, minutes)
     assert naive_add(NY_TABLE, start, minutes) == due
     assert naive_elapsed(NY_TABLE, start, due) == minutes == NY_TABLE.elapsed(start, due)
+
+
+def test_a_large_unsorted_batch_agrees_with_add():
+    # Large batches are sorted before the searches; the answers come back in input order.
+    rng = np.random.default_rng(7)
+    lo, hi = int(sh(2025, 1, 1).timestamp()), int(sh(2027, 12, 1).timestamp())
+    starts = rng.integers(lo, hi, size=10_000)
+    minutes = rng.choice([-450, -30, 0, 1, 30, 60, 120, 450, 6750], size=starts.size)
+    due = TABLE.add_batch(starts, minutes)
+    picked = rng.choice(starts.size, size=500, replace=False)
+    for k in picked:
+        start = datetime.fromtimestamp(int(starts[k]), SH)
+        assert due[k] == int(TABLE.add(start, int(minutes[k])).timestamp())
+    assert (TABLE.add_batch(starts.astype(float), minutes) == due).all()
+    back = TABLE.elapsed_batch(due, starts)
+    assert (back == -minutes).all()

@@ -1,0 +1,67 @@
+"""Two people act on the same case at once: exactly one wins, the other gets a conflict."""
+
+import threading
+
+import pytest
+from django.db import close_old_connections
+
+from chengguan.cases import services
+from chengguan.cases.models import Case, Event
+from chengguan.cases.tests.conftest import World, at
+from chengguan.errors import Conflict
+
+
+@pytest.fixture
+def live_world(transactional_db):
+    return World()
+
+
+def test_it_lets_one_of_two_simultaneous_operations_win(live_world):
+    w = live_world
+    case = w.make_case("registered")
+    barrier = threading.Barrier(2)
+    results = []
+
+    def dispatch(department):
+        try:
+            barrier.wait()
+            services.dispatch_case(case.number, actor=w.dispatcher, version=case.version,
+                                   now=at("2026-11-23 10:00"), department=department)
+            results.append("ok")
+        except Conflict:
+            results.append("conflict")
+        finally:
+            close_old_connections()
+
+    threads = [threading.Thread(target=dispatch, args=(code,)) for code in ("D0101", "D06")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == ["conflict", "ok"]
+    final = Case.objects.get(pk=case.pk)
+    assert final.tasks.count() == 1
+    assert Event.objects.filter(case=final, operation="dispatch").count() == 1
+
+
+def test_it_hands_out_distinct_numbers_to_simultaneous_reports(live_world):
+    w = live_world
+    barrier = threading.Barrier(4)
+    numbers, errors = [], []
+
+    def report():
+        try:
+            barrier.wait()
+            numbers.append(w.report(now=at("2026-11-23 09:00")).number)
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+        finally:
+            close_old_connections()
+
+    threads = [threading.Thread(target=report) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sorted(numbers) == [f"2026112300{n:03d}" for n in range(1, 5)]
