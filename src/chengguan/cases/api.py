@@ -210,11 +210,9 @@ def upload_attachment(request: HttpRequest, number: str, file: File[UploadedFile
     attachment = photos.add_photo(
         case, data=_upload(request, file), filename=file.name, stage=stage, actor=request.user
     )
-    return 201, {
-        "id": attachment.pk,
-        "stage": attachment.stage,
-        **present.attachment_urls(case, attachment, public=False),
-    }
+    return Status(
+        201, {"id": attachment.pk, "stage": attachment.stage, **present.attachment_urls(case, attachment, public=False)}
+    )
 
 
 def _serve(attachment: Attachment, variant: str) -> FileResponse:
