@@ -107,6 +107,7 @@ def main() -> int:
     tree_build = time.perf_counter() - start
     start = time.perf_counter()
     locator = GridLocator(grids)
+    locator.build_raster()
     ours_build = time.perf_counter() - start
 
     base_query = base_total = ours_total = math.inf
@@ -127,7 +128,7 @@ def main() -> int:
     )
     print(f"points: {len(lons):,} ({inside:,} in a grid, {len(lons) - inside:,} outside)")
     print(
-        f"raster: {locator.nx} × {locator.ny} cells, {locator.boundary_cell_count:,} boundary cells; "
+        f"raster: {locator.raster.nx} × {locator.raster.ny} cells, {locator.boundary_cell_count:,} boundary cells; "
         f"build: STRtree {tree_build * 1000:.1f} ms, GridLocator {ours_build * 1000:.0f} ms"
     )
     print(f"identical results: {identical} ({mismatches} mismatches)")

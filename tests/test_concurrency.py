@@ -53,7 +53,7 @@ def test_it_hands_out_distinct_numbers_to_simultaneous_reports(live_world):
         try:
             barrier.wait()
             numbers.append(w.report(now=at("2026-11-23 09:00")).number)
-        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+        except Exception as exc:
             errors.append(exc)
         finally:
             close_old_connections()

@@ -107,6 +107,7 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "org.User"
+AUTHENTICATION_BACKENDS = ["chengguan.org.backends.ThrottledModelBackend"]
 LOGIN_URL = "/login/"
 
 AUTH_PASSWORD_VALIDATORS = [

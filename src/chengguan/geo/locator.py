@@ -22,12 +22,18 @@ predicates on slightly enlarged cell boxes, coarse-to-fine:
 A bulk query is then a few numpy array operations plus exact tests for the small share of
 points that fall in boundary cells. Both classifications are exact (the enlargement covers
 any rounding in assigning a point to its cell), so the answers equal the STRtree's.
+
+The raster costs about half a second per thousand grids to build, so it is built on the
+first query of at least `raster_from` points (or by `build_raster()`); smaller queries —
+a phone's single point — go straight to the STRtree, which needs no build.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import shapely
@@ -43,6 +49,21 @@ DEFAULT_CELLS_PER_GRID = 32
 DEFAULT_MAX_CELLS = 4_000_000
 # Top-level block of the coarse-to-fine build, in fine cells (a power of two).
 _BLOCK = 16
+# Queries of fewer points than this use the STRtree until the raster exists.
+DEFAULT_RASTER_FROM = 2048
+
+
+@dataclass(frozen=True)
+class _Raster:
+    x0: float
+    y0: float
+    inv_dx: float
+    inv_dy: float
+    nx: int
+    ny: int
+    labels: np.ndarray  # (ny * nx,) int32: grid index ≥ 0, -1 no grid, ≤ -2 boundary cell
+    cand_ptr: np.ndarray  # boundary cell b's candidates: cand_idx[cand_ptr[b]:cand_ptr[b + 1]]
+    cand_idx: np.ndarray
 
 
 class GridLocator:
@@ -54,6 +75,7 @@ class GridLocator:
         *,
         cells_per_grid: int = DEFAULT_CELLS_PER_GRID,
         max_cells: int = DEFAULT_MAX_CELLS,
+        raster_from: int = DEFAULT_RASTER_FROM,
     ) -> None:
         pairs = list(items)
         self.codes = np.array([code for code, _ in pairs], dtype=object)
@@ -62,7 +84,11 @@ class GridLocator:
             raise TypeError("GridLocator takes (code, shapely geometry) pairs")
         shapely.prepare(self.geometries)
         self.tree = STRtree(self.geometries)
-        self._build_raster(cells_per_grid, max_cells)
+        self.cells_per_grid = cells_per_grid
+        self.max_cells = max_cells
+        self.raster_from = raster_from
+        self._raster: _Raster | None = None
+        self._raster_lock = threading.Lock()
 
     @classmethod
     def from_geometries(cls, codes: Sequence[str], geometries: Sequence[BaseGeometry], **kwargs) -> GridLocator:
@@ -73,16 +99,25 @@ class GridLocator:
 
     # -- build ---------------------------------------------------------------------------
 
-    def _build_raster(self, cells_per_grid: int, max_cells: int) -> None:
+    def build_raster(self) -> _Raster:
+        """Build the raster index now (once; later calls return it)."""
+        if self._raster is None:
+            with self._raster_lock:
+                if self._raster is None:
+                    self._raster = self._make_raster(self.cells_per_grid, self.max_cells)
+        return self._raster
+
+    @property
+    def raster(self) -> _Raster | None:
+        return self._raster
+
+    def _make_raster(self, cells_per_grid: int, max_cells: int) -> _Raster:
         n = len(self.geometries)
-        self.cand_ptr = np.zeros(1, dtype=np.int64)
-        self.cand_idx = np.zeros(0, dtype=np.int64)
+        cand_ptr = np.zeros(1, dtype=np.int64)
+        cand_idx = np.zeros(0, dtype=np.int64)
         if n == 0:
-            self.labels = np.full((1, 1), NO_GRID, dtype=np.int32)
-            self.x0 = self.y0 = 0.0
-            self.dx = self.dy = 1.0
-            self.nx = self.ny = 1
-            return
+            labels = np.full(1, NO_GRID, dtype=np.int32)
+            return _Raster(0.0, 0.0, 1.0, 1.0, 1, 1, labels, cand_ptr, cand_idx)
 
         bounds = shapely.bounds(self.geometries)
         xmin, ymin = float(np.nanmin(bounds[:, 0])), float(np.nanmin(bounds[:, 1]))
@@ -106,8 +141,6 @@ class GridLocator:
         ny = math.ceil((ymax - y0) / dy) + 2
         nx = -(-nx // _BLOCK) * _BLOCK
         ny = -(-ny // _BLOCK) * _BLOCK
-        self.x0, self.y0, self.dx, self.dy, self.nx, self.ny = x0, y0, dx, dy, nx, ny
-        self.inv_dx, self.inv_dy = 1.0 / dx, 1.0 / dy
 
         # Enlarge every cell box by far more than any rounding in point → cell assignment
         # (a few ulps of the coordinates), so a point always lies inside its cell's box.
@@ -161,17 +194,21 @@ class GridLocator:
             rank[mixed_idx] = np.arange(len(mixed_idx))
             box_rank = rank[qbox]
             per_box = np.bincount(box_rank, minlength=len(mixed_idx))
-            self.cand_ptr = np.concatenate([[0], np.cumsum(per_box)]).astype(np.int64)
-            self.cand_idx = qgrid.astype(np.int64)
+            cand_ptr = np.concatenate([[0], np.cumsum(per_box)]).astype(np.int64)
+            cand_idx = qgrid.astype(np.int64)
             labels.ravel()[flat_cells] = (-2 - np.arange(len(flat_cells))).astype(np.int32)
-        self.labels = labels
-        self._flat_labels = labels.ravel()
+        return _Raster(x0, y0, 1.0 / dx, 1.0 / dy, nx, ny, labels.ravel(), cand_ptr, cand_idx)
 
     # -- queries -------------------------------------------------------------------------
 
     @property
     def boundary_cell_count(self) -> int:
-        return len(self.cand_ptr) - 1
+        return len(self.build_raster().cand_ptr) - 1
+
+    @property
+    def cell_count(self) -> int:
+        raster = self.build_raster()
+        return raster.nx * raster.ny
 
     def locate_index_many(self, lons, lats) -> np.ndarray:
         """Grid index per point (int64 array), -1 where no grid holds the point."""
@@ -182,25 +219,30 @@ class GridLocator:
         result = np.full(len(x), NO_GRID, dtype=np.int64)
         if len(self.codes) == 0 or len(x) == 0:
             return result
+        raster = self._raster
+        if raster is None:
+            if len(x) < self.raster_from:
+                return strtree_lowest_index(self.tree, x, y)
+            raster = self.build_raster()
         with np.errstate(invalid="ignore"):
-            fx = np.floor((x - self.x0) * self.inv_dx)
-            fy = np.floor((y - self.y0) * self.inv_dy)
-            inside = (fx >= 0) & (fx < self.nx) & (fy >= 0) & (fy < self.ny)
+            fx = np.floor((x - raster.x0) * raster.inv_dx)
+            fy = np.floor((y - raster.y0) * raster.inv_dy)
+            inside = (fx >= 0) & (fx < raster.nx) & (fy >= 0) & (fy < raster.ny)
         if inside.all():
-            cell = fy.astype(np.int64) * self.nx + fx.astype(np.int64)
-            label = self._flat_labels[cell].astype(np.int64)
+            cell = fy.astype(np.int64) * raster.nx + fx.astype(np.int64)
+            label = raster.labels[cell].astype(np.int64)
             where = None
         else:
             where = np.flatnonzero(inside)
-            cell = fy[where].astype(np.int64) * self.nx + fx[where].astype(np.int64)
-            label = self._flat_labels[cell].astype(np.int64)
+            cell = fy[where].astype(np.int64) * raster.nx + fx[where].astype(np.int64)
+            label = raster.labels[cell].astype(np.int64)
         # Pure and empty cells answer directly; boundary cells (label ≤ -2) are refined below.
         resolved = np.where(label >= 0, label, NO_GRID)
         edge = np.flatnonzero(label <= -2)
         if len(edge):
             boundary = -2 - label[edge]
-            start = self.cand_ptr[boundary]
-            count = self.cand_ptr[boundary + 1] - start
+            start = raster.cand_ptr[boundary]
+            count = raster.cand_ptr[boundary + 1] - start
             src = edge if where is None else where[edge]
             px, py = x[src], y[src]
             found = np.full(len(edge), NO_GRID, dtype=np.int64)
@@ -210,7 +252,7 @@ class GridLocator:
                 todo = todo[count[todo] > k]
                 if not len(todo):
                     break
-                grid = self.cand_idx[start[todo] + k]
+                grid = raster.cand_idx[start[todo] + k]
                 hit = shapely.intersects_xy(self.geometries[grid], px[todo], py[todo])
                 found[todo[hit]] = grid[hit]
                 todo = todo[~hit]

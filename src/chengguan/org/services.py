@@ -30,17 +30,17 @@ def record_failure(username: str, address: str, *, now=None) -> None:
 
 
 def check_credentials(request, username: str, password: str) -> User:
-    """Authenticate with throttling; raise a domain error the API and the login page both map."""
+    """Authenticate with throttling; raise a domain error the API and the login page both map.
+
+    Failures are counted by the backend's `user_login_failed` receiver, for every door alike.
+    """
     address = request.META.get("REMOTE_ADDR", "") if request is not None else ""
     if is_throttled(username, address):
         raise Throttled(
-            "登录失败次数过多，请 15 分钟后再试",
-            "Too many failed sign-ins; try again in 15 minutes",
-            field="username",
+            "登录失败次数过多，请 15 分钟后再试", "Too many failed sign-ins; try again in 15 minutes", field="username"
         )
     user = authenticate(request, username=username, password=password)
     if user is None:
-        record_failure(username, address)
         raise Unauthenticated("用户名或密码错误", "Wrong username or password", field="password")
     LoginFailure.objects.filter(username=username.lower()).delete()
     return user

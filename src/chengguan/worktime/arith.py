@@ -262,9 +262,6 @@ class WorkingTimeTable:
             min(MAX_YEAR, max(last_year, self.last_year)),
         )
 
-    def covers(self, first_year: int, last_year: int) -> bool:
-        return self.first_year <= first_year and last_year <= self.last_year
-
     def local_year(self, instant: datetime) -> int:
         return instant.astimezone(self.zone).year
 

@@ -170,7 +170,7 @@ class WorkingClock:
     entered counts Monday–Friday, and ``warning`` says so.
     """
 
-    def __init__(self, table: WorkingTimeTable, *, calendar_id: int | None = None, revision=None):
+    def __init__(self, table: WorkingTimeTable, *, calendar_id: int | None = None, revision: int | None = None):
         self.calendar_id = calendar_id
         self.revision = revision
         self.table = table
