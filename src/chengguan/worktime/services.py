@@ -7,6 +7,7 @@ when an instant falls outside it.
 
 from __future__ import annotations
 
+import secrets
 import threading
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, timedelta
@@ -65,10 +66,14 @@ def bump_revision(calendar: WorkCalendar | int) -> int | None:
 
     Given an instance, also sets its ``revision`` so the caller's object is current. Called
     by the signals on every change to a calendar, its days or its years.
+
+    The step is random (1 to 2**20), not 1: a change rolled back after a clock was cached for
+    it (a test's transaction, a failed admin save) must not leave a cached clock under the
+    revision that the next real change gets.
     """
     pk = calendar if isinstance(calendar, int) else calendar.pk
     rows = WorkCalendar.objects.filter(pk=pk)
-    rows.update(revision=F("revision") + 1)
+    rows.update(revision=F("revision") + secrets.randbelow(2**20) + 1)
     revision = rows.values_list("revision", flat=True).first()
     if isinstance(calendar, WorkCalendar) and revision is not None:
         calendar.revision = revision

@@ -311,3 +311,13 @@ def test_it_serves_the_openapi_document(world):
     paths = response.json()["paths"]
     assert "/api/v1/cases/{number}/actions/{operation}" in paths
     assert "/api/v1/geo/locate" in paths and "/api/v1/catalog/classes" in paths
+
+
+def test_it_answers_unknown_endpoints_and_methods_in_the_error_shape(world):
+    client = token_client("operator", "en")
+    missing = client.get("/api/v1/nothing-here")
+    assert missing.status_code == 404 and error_of(missing)["code"] == "not_found"
+    wrong = client.delete("/api/v1/auth/token")
+    assert wrong.status_code == 405 and error_of(wrong)["message"] == "Method not allowed"
+    unknown_case = client.get("/api/v1/cases/2099010100001")
+    assert unknown_case.status_code == 404 and error_of(unknown_case)["field"] == "number"

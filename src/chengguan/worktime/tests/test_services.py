@@ -12,6 +12,7 @@ from django.contrib.admin.sites import AdminSite
 from django.contrib.messages import get_messages
 from django.contrib.messages.storage.fallback import FallbackStorage
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.test import RequestFactory
 
 from chengguan.worktime.admin import CalendarDayAdmin, WorkCalendarAdmin
@@ -212,7 +213,19 @@ def test_a_stale_instance_never_moves_the_revision_back():
     after_days = WorkCalendar.objects.get(pk=calendar.pk).revision
     stale.name = "改名"
     stale.save()
-    assert WorkCalendar.objects.get(pk=calendar.pk).revision == after_days + 1 == stale.revision
+    assert WorkCalendar.objects.get(pk=calendar.pk).revision == stale.revision > after_days
+
+
+def test_a_rolled_back_change_leaves_no_stale_clock_behind():
+    calendar = default_calendar()
+    start = sh(2026, 3, 10, 17, 0)  # Tuesday
+    with pytest.raises(RuntimeError), transaction.atomic():
+        CalendarDay.objects.create(calendar=calendar, day=date(2026, 3, 11), is_workday=False)
+        assert working_clock(calendar).add(start, 60, working=True) == sh(2026, 3, 12, 9, 0)
+        raise RuntimeError
+    calendar = WorkCalendar.objects.get(pk=calendar.pk)
+    CalendarDay.objects.create(calendar=calendar, day=date(2026, 3, 12), is_workday=False)
+    assert working_clock(calendar).add(start, 60, working=True) == sh(2026, 3, 11, 9, 0)
 
 
 def test_entering_a_year_by_hand_clears_the_warning():
