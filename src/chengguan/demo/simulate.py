@@ -43,10 +43,7 @@ def _weighted(rng: random.Random, pairs):
 
 def _case_time(rng: random.Random, day: datetime) -> datetime:
     # Most reports come in working hours; some in the evening and at weekends.
-    if rng.random() < 0.8:
-        minute = rng.randint(8 * 60 + 30, 17 * 60 + 20)
-    else:
-        minute = rng.randint(6 * 60, 22 * 60)
+    minute = rng.randint(8 * 60 + 30, 17 * 60 + 20) if rng.random() < 0.8 else rng.randint(6 * 60, 22 * 60)
     return day + timedelta(minutes=minute)
 
 
@@ -139,7 +136,11 @@ def _run_case(rng, city, people, small, grid, source, fate, reported, now, recen
         urgency="urgent" if rng.random() < 0.05 else "normal",
         self_handled=fate == "self_handled", now=reported, **reporter,
     )
-    walker = _Walker(case, reported, now, rng)
+    # Some cases stall part-way (a busy department, a slow call-taker): they stay open, and in
+    # time turn yellow and red. Recent ones stall more often, as a live board looks.
+    stall_chance = 0.35 if now - reported < timedelta(days=3) else 0.06
+    stall_after = rng.randint(0, 6) if rng.random() < stall_chance else None
+    walker = _Walker(case, reported, now, rng, stall_after)
     operator = rng.choice(people["operator"])
     dispatcher = rng.choice(people["dispatcher"])
     shiftlead = people["shiftlead"][0] if people["shiftlead"] else operator
@@ -236,13 +237,16 @@ def _checker(case: Case, people) -> User:
 class _Walker:
     """Applies operations at increasing instants, stopping at `now`."""
 
-    def __init__(self, case: Case, start: datetime, now: datetime, rng: random.Random):
+    def __init__(self, case: Case, start: datetime, now: datetime, rng: random.Random, stall_after: int | None):
         self.case, self.at, self.now, self.rng = case, start, now, rng
+        self.steps_left = stall_after
 
-    def step(self, minutes: int, operation: str, actor: User, **fields) -> bool:
-        at = self.at + timedelta(minutes=minutes, seconds=self.rng.randint(0, 59))
-        if at >= self.now:
+    def step(self, after_minutes: int, operation: str, actor: User, **fields) -> bool:
+        at = self.at + timedelta(minutes=after_minutes, seconds=self.rng.randint(0, 59))
+        if at >= self.now or self.steps_left == 0:
             return False
+        if self.steps_left is not None:
+            self.steps_left -= 1
         self.case = services.apply_operation(self.case, operation, actor=actor, version=self.case.version, now=at,
                                              **fields)
         self.at = at

@@ -1,4 +1,4 @@
-"""Geometry helpers shared by the import, the export and the API: GeoJSON ⇄ shapely, areas,
+"""Geometry functions shared by the import, the export and the API: GeoJSON ⇄ shapely, areas,
 centres, coordinate-system conversion. No Django import."""
 
 from __future__ import annotations

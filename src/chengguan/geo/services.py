@@ -308,6 +308,7 @@ def grids_in_bbox(
     if crs != WGS84:
         step = max(bbox[2] - bbox[0], bbox[3] - bbox[1]) / 8
         box = convert(shapely.segmentize(box, step) if step > 0 else box, crs, WGS84)
+    shapely.prepare(box)
     min_lon, min_lat, max_lon, max_lat = box.bounds
     queryset = Grid.objects.filter(city=city).filter(
         Q(min_lon__lte=max_lon, max_lon__gte=min_lon, min_lat__lte=max_lat, max_lat__gte=min_lat)
@@ -317,7 +318,11 @@ def grids_in_bbox(
         queryset = queryset.filter(community__code=community)
     found: list[Grid] = []
     for grid in queryset.select_related("community").order_by("code").iterator(chunk_size=500):
-        if grid.min_lon is None and not from_geojson(grid.geometry).intersects(box):
+        # Grids whose extent lies inside the box need no exact test; the others get one.
+        inside = grid.min_lon is not None and box.covers(
+            shapely.box(grid.min_lon, grid.min_lat, grid.max_lon, grid.max_lat)
+        )
+        if not inside and not from_geojson(grid.geometry).intersects(box):
             continue
         found.append(grid)
         if len(found) > limit:
@@ -419,12 +424,13 @@ class ImportReport:
         return sum(self.created.values()) + sum(self.updated.values())
 
     def summary(self) -> str:
-        parts = [
-            f"{LEVEL_ZH[level]} 新增 {self.created[level]}、更新 {self.updated[level]}"
-            for level in LEVELS
-            if self.created[level] or self.updated[level]
-        ]
-        return "；".join(parts) or "没有要素"
+        """What was written, Chinese then English."""
+        levels = [level for level in LEVELS if self.created[level] or self.updated[level]]
+        if not levels:
+            return "没有要素 · no features"
+        zh = "；".join(f"{LEVEL_ZH[v]} 新增 {self.created[v]}、更新 {self.updated[v]}" for v in levels)
+        en = "; ".join(f"{v}: {self.created[v]} created, {self.updated[v]} updated" for v in levels)
+        return f"{zh} · {en}"
 
 
 def import_geojson(city: City, collection: dict, *, crs: str = WGS84, progress: Progress | None = None) -> ImportReport:

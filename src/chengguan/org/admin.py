@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
-from django.contrib.auth.forms import UserCreationForm as DjangoUserCreationForm
+from django.contrib.auth.forms import AdminUserCreationForm
 
 from chengguan.org.models import ApiToken, Department, LoginFailure, User
 
@@ -41,8 +41,8 @@ class DepartmentAdmin(admin.ModelAdmin):
         return obj.region.name if obj.region_id else ""
 
 
-class UserCreationForm(DjangoUserCreationForm):
-    class Meta(DjangoUserCreationForm.Meta):
+class UserCreationForm(AdminUserCreationForm):
+    class Meta(AdminUserCreationForm.Meta):
         model = User
 
 

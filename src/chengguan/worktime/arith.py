@@ -45,9 +45,7 @@ DEFAULT_PERIODS: tuple[Period, ...] = ((time(8, 30), time(12, 0)), (time(13, 30)
 _US = 1_000_000  # microseconds in a second
 _MINUTE_US = 60 * _US
 _DAY_S = 86_400
-_DAY_US = _DAY_S * _US
 _HINT_S = 8 * 3600
-_HINT_US = _HINT_S * _US
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _HHMM = re.compile(r"^([01]?\d|2[0-4]):([0-5]\d)$")
 # datetime can't go past these years; a table is never asked to.
@@ -136,12 +134,18 @@ def _check_periods(periods: Sequence[Period]) -> None:
         previous_end = b
 
 
-def _to_us(instant: datetime) -> int:
+def _split(instant: datetime) -> tuple[int, int]:
+    """(whole epoch seconds, microseconds) of an aware instant."""
     try:
         d = instant - _EPOCH
     except TypeError:
         raise ValueError(f"an aware datetime is needed, got {instant!r}") from None
-    return (d.days * _DAY_S + d.seconds) * _US + d.microseconds
+    return d.days * _DAY_S + d.seconds, d.microseconds
+
+
+def _to_us(instant: datetime) -> int:
+    sec, us = _split(instant)
+    return sec * _US + us
 
 
 def _local_instant_s(day: date, offset_s: int, zone: ZoneInfo) -> int:
@@ -217,30 +221,20 @@ class WorkingTimeTable:
         self.cum_end: np.ndarray = self.cum + lengths
         self.total_s = int(self.cum_end[-1]) if len(s) else 0
         self.lengths: np.ndarray = lengths
-        # Python lists in microseconds for the scalar path: bisect on a list beats a numpy
-        # call on one value.
-        self._starts_us = (s * _US).tolist()
-        self._ends_us = (e * _US).tolist()
-        self._cum_us = (self.cum * _US).tolist()
-        self._cum_end_us = (self.cum_end * _US).tolist()
-        self._lo_us, self._hi_us = self.lo_s * _US, self.hi_s * _US
-        self._total_us = self.total_s * _US
+        # Python lists for the scalar path (bisect on a list beats a numpy call on one value),
+        # in whole seconds: small ints keep the arithmetic cheap; the microseconds of an
+        # instant ride along apart.
+        self._starts_l = s.tolist()
+        self._ends_l = e.tolist()
+        self._cum_l = self.cum.tolist()
+        self._cum_end_l = self.cum_end.tolist()
         # Where each day of the table (counted from its start), and each 8 working hours,
-        # begin in the lists above: the scalar searches then bisect a few entries, not all.
+        # begin in those lists: the scalar searches then bisect a few entries, not all.
         days = np.arange(self.lo_s, self.hi_s + 2 * _DAY_S, _DAY_S)
         self._day_hint = np.searchsorted(s, days, side="right").tolist()
         marks = np.arange(0, self.total_s + 2 * _HINT_S, _HINT_S)
         self._end_hint = np.searchsorted(self.cum_end, marks, side="left").tolist()
         self._cum_hint = np.searchsorted(self.cum, marks, side="right").tolist()
-        self._hot = (
-            self._lo_us,
-            self._hi_us,
-            self._day_hint,
-            self._starts_us,
-            self._ends_us,
-            self._cum_us,
-            self._cum_end_us,
-        )
         day_s = sum(b - a for a, b in offsets)
         # A pessimistic year, to guess how far a long deadline reaches past the table.
         self._lean_year_s = max(day_s * 200, 1)
@@ -271,27 +265,36 @@ class WorkingTimeTable:
         return [y for y in range(a, b + 1) if y not in self.known_years]
 
     # -- scalar -----------------------------------------------------------------------
+    #
+    # An instant is (whole epoch second ``sec``, microseconds ``us``). W(instant) is then
+    # W(sec) seconds, plus ``us`` microseconds when the instant lies inside a working
+    # interval (in a gap, W stands still and the microseconds don't count).
 
     def _year_of_us(self, t_us: int) -> int:
         return (_EPOCH + timedelta(microseconds=t_us)).astimezone(self.zone).year
 
-    def _outside(self, t_us: int) -> OutsideTableError:
-        year = self._year_of_us(t_us)
+    def _outside(self, sec: int) -> OutsideTableError:
+        year = self._year_of_us(sec * _US)
         return OutsideTableError(year, year)
 
-    def _worked_us(self, t_us: int) -> int:
-        """W(t): working microseconds from the start of the table to ``t``."""
-        if not self._lo_us <= t_us <= self._hi_us:
-            raise self._outside(t_us)
-        k = (t_us - self._lo_us) // _DAY_US
-        i = bisect.bisect_right(self._starts_us, t_us, self._day_hint[k], self._day_hint[k + 1]) - 1
+    def _worked(self, sec: int, us: int) -> tuple[int, int, int]:
+        """(W in whole seconds, the microseconds that count on top, interval index or -1)."""
+        if not self.lo_s <= sec <= self.hi_s or (sec == self.hi_s and us):
+            raise self._outside(sec)
+        hint = self._day_hint
+        k = (sec - self.lo_s) // _DAY_S
+        i = bisect.bisect_right(self._starts_l, sec, hint[k], hint[k + 1]) - 1
         if i < 0:
-            return 0
-        return self._cum_us[i] + min(t_us, self._ends_us[i]) - self._starts_us[i]
+            return 0, 0, i
+        if sec < self._ends_l[i]:
+            return self._cum_l[i] + sec - self._starts_l[i], us, i
+        return self._cum_end_l[i], 0, i
 
     def elapsed_us(self, start: datetime, end: datetime) -> int:
         """Working microseconds from ``start`` to ``end`` (negative if ``end`` is earlier)."""
-        return self._worked_us(_to_us(end)) - self._worked_us(_to_us(start))
+        a_s, a_us, _ = self._worked(*_split(start))
+        b_s, b_us, _ = self._worked(*_split(end))
+        return (b_s - a_s) * _US + b_us - a_us
 
     def elapsed(self, start: datetime, end: datetime) -> int:
         """Working minutes from ``start`` to ``end``, whole minutes only (rounded down).
@@ -299,7 +302,12 @@ class WorkingTimeTable:
         If ``end`` is before ``start`` the answer is ``-elapsed(end, start)``: a negative
         count, rounded towards zero, so the two directions always mirror each other.
         """
-        d = self._worked_us(_to_us(end)) - self._worked_us(_to_us(start))
+        a_s, a_us, _ = self._worked(*_split(start))
+        b_s, b_us, _ = self._worked(*_split(end))
+        seconds = b_s - a_s
+        if a_us == b_us:
+            return seconds // 60 if seconds >= 0 else -(-seconds // 60)
+        d = seconds * _US + b_us - a_us
         return d // _MINUTE_US if d >= 0 else -(-d // _MINUTE_US)
 
     def add(self, start: datetime, minutes: int) -> datetime:
@@ -312,51 +320,53 @@ class WorkingTimeTable:
         """
         if minutes == 0:
             return start
-        amount_us = minutes * _MINUTE_US
-        # The hot path of every deadline, so written out in one function: _to_us, W(start)
-        # (as in _worked_us), then the inverse search.
+        # The hot path of every deadline: _split and _worked written out in line.
         try:
             d = start - _EPOCH
         except TypeError:
             raise ValueError(f"an aware datetime is needed, got {start!r}") from None
-        start_us = (d.days * _DAY_S + d.seconds) * _US + d.microseconds
-        lo_us, hi_us, hint, starts, ends, cum, cum_end = self._hot
-        if not lo_us <= start_us <= hi_us:
-            raise self._outside(start_us)
-        k = (start_us - lo_us) // _DAY_US
-        i = bisect.bisect_right(starts, start_us, hint[k], hint[k + 1]) - 1
+        sec, us = d.days * _DAY_S + d.seconds, d.microseconds
+        lo = self.lo_s
+        if not lo <= sec <= self.hi_s or (sec == self.hi_s and us):
+            raise self._outside(sec)
+        hint = self._day_hint
+        k = (sec - lo) // _DAY_S
+        starts, cum = self._starts_l, self._cum_l
+        i = bisect.bisect_right(starts, sec, hint[k], hint[k + 1]) - 1
         if i < 0:
-            target = amount_us
+            w, us = 0, 0
+        elif sec < self._ends_l[i]:
+            w = cum[i] + sec - starts[i]
         else:
-            end = ends[i]
-            target = cum[i] + (start_us if start_us < end else end) - starts[i] + amount_us
-        if amount_us > 0:
-            if i >= 0 and target <= cum_end[i]:
-                j = i  # a short limit that ends in the period it started in
+            w, us = self._cum_end_l[i], 0
+        target = w + minutes * 60  # W of the result: target seconds plus us microseconds
+        if minutes > 0:
+            if i >= 0 and target < self._cum_end_l[i]:
+                j = i  # a short limit that ends in the interval it started in
             else:
-                if target > self._total_us:
-                    raise self._beyond_end(start_us, target - self._total_us)
+                if target > self.total_s or (target == self.total_s and us):
+                    raise self._beyond_end(sec, target - self.total_s)
                 hint = self._end_hint
-                k = target // _HINT_US
-                j = bisect.bisect_left(cum_end, target, hint[k], hint[k + 1])
+                k = target // _HINT_S
+                search = bisect.bisect_right if us else bisect.bisect_left
+                j = search(self._cum_end_l, target, hint[k], hint[k + 1])
         else:
             if target < 0:
-                raise self._before_start(start_us, -target)
+                raise self._before_start(sec, -target)
             hint = self._cum_hint
-            k = target // _HINT_US
+            k = target // _HINT_S
             j = bisect.bisect_right(cum, target, hint[k], hint[k + 1]) - 1
-        seconds, us = divmod(starts[j] + target - cum[j], _US)
-        result = datetime.fromtimestamp(seconds, self.zone)
+        result = datetime.fromtimestamp(starts[j] + target - cum[j], self.zone)
         return result.replace(microsecond=us) if us else result
 
-    def _beyond_end(self, start_us: int, missing_us: int) -> OutsideTableError:
-        years = math.ceil(missing_us / _US / self._lean_year_s) + 1
-        first = min(self._year_of_us(start_us), self.first_year)
+    def _beyond_end(self, sec: float, missing_s: float) -> OutsideTableError:
+        years = math.ceil(missing_s / self._lean_year_s) + 1
+        first = min(self._year_of_us(int(sec) * _US), self.first_year)
         return OutsideTableError(first, min(MAX_YEAR, self.last_year + years))
 
-    def _before_start(self, start_us: int, missing_us: int) -> OutsideTableError:
-        years = math.ceil(missing_us / _US / self._lean_year_s) + 1
-        last = max(self._year_of_us(start_us), self.last_year)
+    def _before_start(self, sec: float, missing_s: float) -> OutsideTableError:
+        years = math.ceil(missing_s / self._lean_year_s) + 1
+        last = max(self._year_of_us(int(sec) * _US), self.last_year)
         return OutsideTableError(max(MIN_YEAR, self.first_year - years), last)
 
     # -- batch ------------------------------------------------------------------------
@@ -372,7 +382,7 @@ class WorkingTimeTable:
                 years.extend((self.first_year, self.last_year))
             raise OutsideTableError(min(years), max(years))
 
-    def _worked(self, t: np.ndarray) -> np.ndarray:
+    def _worked_batch(self, t: np.ndarray) -> np.ndarray:
         """W(t) over an array of epoch seconds; sorts large unsorted arrays for the search."""
         if len(self.starts) == 0:
             return np.zeros_like(t)
@@ -396,7 +406,7 @@ class WorkingTimeTable:
         a, b = _as_seconds(starts), _as_seconds(ends)
         self._check_batch(a)
         self._check_batch(b)
-        d = self._worked(b) - self._worked(a)
+        d = self._worked_batch(b) - self._worked_batch(a)
         return (np.sign(d) * np.floor_divide(np.abs(d), 60)).astype(np.int64)
 
     def add_batch(self, starts: np.ndarray, minutes: np.ndarray | int) -> np.ndarray:
@@ -427,7 +437,7 @@ class WorkingTimeTable:
             high = int(np.argmax(ahead))
             if ahead[high] > self.total_s:
                 k = high if every else int(np.flatnonzero(forward)[high])
-                raise self._beyond_end(int(s[k]) * _US, int((ahead[high] - self.total_s) * _US))
+                raise self._beyond_end(s[k], ahead[high] - self.total_s)
             j = np.searchsorted(self.cum_end, ahead, side="left")
             moved = self.starts[j] + (ahead - self.cum[j])
             if every:
@@ -439,7 +449,7 @@ class WorkingTimeTable:
             low = int(np.argmin(behind))
             if behind[low] < 0:
                 k = int(np.flatnonzero(backward)[low])
-                raise self._before_start(int(s[k]) * _US, int(-behind[low] * _US))
+                raise self._before_start(s[k], -behind[low])
             j = np.searchsorted(self.cum, behind, side="right") - 1
             out[backward] = self.starts[j] + (behind - self.cum[j])
         return out

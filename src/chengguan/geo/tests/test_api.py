@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from chengguan.geo import coords, services
+from chengguan.geo.tests.conftest import feature
 
 
 @pytest.fixture
@@ -104,6 +105,24 @@ def test_it_lists_grids_meeting_a_bbox(api, django_assert_max_num_queries):
     assert len(everything["features"]) == 4
     nothing = api.get("/api/v1/geo/grids", {"bbox": "121,31,121.1,31.1"}).json()
     assert nothing["features"] == []
+
+
+def test_it_tests_the_polygon_not_only_its_extent(api, block):
+    triangle = {
+        "type": "Polygon",
+        "coordinates": [[[119.952, 30.050], [119.953, 30.050], [119.952, 30.051], [119.952, 30.050]]],
+    }
+    services.import_geojson(
+        block,
+        {
+            "type": "FeatureCollection",
+            "features": [feature("grid", "330111001001003", triangle, parent="330111001001")],
+        },
+    )
+    empty_corner = api.get("/api/v1/geo/grids", {"bbox": "119.9528,30.0508,119.9529,30.0509"}).json()
+    assert empty_corner["features"] == []
+    solid_corner = api.get("/api/v1/geo/grids", {"bbox": "119.9521,30.0501,119.9522,30.0502"}).json()
+    assert [f["properties"]["code"] for f in solid_corner["features"]] == ["330111001001003"]
 
 
 def test_it_filters_grids_by_community_and_cuts_at_the_limit(api):

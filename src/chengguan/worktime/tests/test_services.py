@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from io import StringIO
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
@@ -12,6 +13,7 @@ from django.contrib.admin.sites import AdminSite
 from django.contrib.messages import get_messages
 from django.contrib.messages.storage.fallback import FallbackStorage
 from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.test import RequestFactory
 
@@ -254,3 +256,13 @@ def test_a_calendar_refuses_an_unknown_zone_or_bad_hours():
         calendar.full_clean()
     assert set(caught.value.message_dict) == {"timezone", "working_hours"}
     WorkCalendar(code="ok", name="ok", working_hours=[]).full_clean()
+
+
+def test_the_seed_command_enters_a_calendar_by_code():
+    calendar = make_calendar(code="city-x")
+    out = StringIO()
+    call_command("seed_calendar", "--code", "city-x", "--years", "2026", stdout=out)
+    assert list(calendar.years.values_list("year", flat=True)) == [2026]
+    assert f"新增或更新 {len(days_differing_in(2026))} 天" in out.getvalue()
+    with pytest.raises(CommandError):
+        call_command("seed_calendar", "--code", "nowhere", stdout=StringIO())

@@ -62,7 +62,7 @@ class Command(BaseCommand):
 
         for warning in report.warnings:
             self.stderr.write(self.style.WARNING(warning))
-        version = f"，地理版本 #{report.version.pk}" if report.version else ""
+        version = f"（地理版本 #{report.version.pk} · geo version #{report.version.pk}）" if report.version else ""
         self.stdout.write(self.style.SUCCESS(f"{city.name}（{city.code}）：{report.summary()}{version}"))
 
     def _city(self, options) -> City:
