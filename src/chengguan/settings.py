@@ -70,7 +70,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
-ROOT_URLCONF = "chengguan.urls"
+ROOT_URLCONF = os.environ.get("ROOT_URLCONF", "chengguan.urls")
 WSGI_APPLICATION = "chengguan.wsgi.application"
 
 TEMPLATES = [

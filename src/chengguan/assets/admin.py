@@ -9,7 +9,9 @@ from chengguan.errors import Invalid
 class ComponentForm(forms.ModelForm):
     class Meta:
         model = Component
-        fields = "__all__"
+        fields = (
+            "code", "small_class", "name", "status", "owner", "installed_on", "city", "lon", "lat", "grid", "address",
+        )  # fmt: skip
 
     def clean(self):
         data = super().clean()

@@ -42,16 +42,20 @@ class Stage(models.TextChoices):
 
 class Case(models.Model):
     number = models.CharField("案件号", max_length=24, unique=True)
-    city = models.ForeignKey("geo.City", on_delete=models.PROTECT, related_name="cases", verbose_name="城市")
+    # Indexes cost every intake a write each: only those that lists and reports use are kept;
+    # foreign keys covered by a composite index below carry none of their own.
+    city = models.ForeignKey(
+        "geo.City", on_delete=models.PROTECT, related_name="cases", verbose_name="城市", db_index=False
+    )
     version = models.PositiveIntegerField("版本", default=1)
     state = models.CharField("状态", max_length=12, choices=State.choices)
     state_before_suspension = models.CharField(max_length=12, blank=True)
     source = models.CharField("来源", max_length=12, choices=Source.choices)
 
     small_class = models.ForeignKey(
-        "catalog.SmallClass", on_delete=models.PROTECT, related_name="cases", verbose_name="小类"
+        "catalog.SmallClass", on_delete=models.PROTECT, related_name="cases", verbose_name="小类", db_index=False
     )
-    class_code = models.CharField("小类代码", max_length=8, db_index=True)
+    class_code = models.CharField("小类代码", max_length=8)
     urgency = models.CharField("紧急程度", max_length=10, choices=Urgency.choices, default=Urgency.NORMAL)
     area_class = models.CharField("区域类别", max_length=1, default="B")
     filing_condition = models.CharField("立案条件", max_length=200, blank=True)
@@ -60,9 +64,9 @@ class Case(models.Model):
     lat = models.FloatField("纬度")
     grid = models.ForeignKey("geo.Grid", on_delete=models.PROTECT, null=True, related_name="cases", verbose_name="网格")
     grid_code = models.CharField("网格编码", max_length=20, db_index=True)
-    community_code = models.CharField("社区代码", max_length=40, db_index=True)
+    community_code = models.CharField("社区代码", max_length=40)
     street_code = models.CharField("街道代码", max_length=40, db_index=True)
-    district_code = models.CharField("区县代码", max_length=40, db_index=True)
+    district_code = models.CharField("区县代码", max_length=40)
     address = models.CharField("地址", max_length=200, blank=True)
     description = models.TextField("描述", blank=True)
     component_code = models.CharField("部件编码", max_length=20, blank=True)
@@ -88,20 +92,22 @@ class Case(models.Model):
     end_reason = models.CharField("办结说明", max_length=400, blank=True)
 
     # Milestones, written once when they happen (evaluation reads these facts).
-    reported_at = models.DateTimeField("上报时间", db_index=True)
+    reported_at = models.DateTimeField("上报时间")
     verified_at = models.DateTimeField("核实时间", null=True, blank=True)
-    registered_at = models.DateTimeField("立案时间", null=True, blank=True, db_index=True)
+    registered_at = models.DateTimeField("立案时间", null=True, blank=True)
     dispatched_at = models.DateTimeField("派遣时间", null=True, blank=True)
     handled_at = models.DateTimeField("处置反馈时间", null=True, blank=True)
     checked_at = models.DateTimeField("核查时间", null=True, blank=True)
-    closed_at = models.DateTimeField("结案时间", null=True, blank=True, db_index=True)
+    closed_at = models.DateTimeField("结案时间", null=True, blank=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
     department = models.ForeignKey(
-        "org.Department", on_delete=models.PROTECT, null=True, blank=True, related_name="cases", verbose_name="当前部门"
+        "org.Department", on_delete=models.PROTECT, null=True, blank=True, related_name="cases",
+        verbose_name="当前部门", db_index=False,
     )
     suggested_department = models.ForeignKey(
-        "org.Department", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="建议部门"
+        "org.Department", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="建议部门",
+        db_index=False,
     )
     rework_count = models.PositiveSmallIntegerField("返工次数", default=0)
     return_count = models.PositiveSmallIntegerField("回退次数", default=0)

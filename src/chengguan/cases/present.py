@@ -114,7 +114,14 @@ def case_summary(case: Case, *, now: datetime | None = None) -> dict:
 def case_detail(case: Case, *, now: datetime | None = None) -> dict:
     now = now or timezone.now()
     cal = working_clock(case.city.calendar)
-    tasks = list(case.tasks.select_related("department").prefetch_related("requests").order_by("seq"))
+    fresh = getattr(case, "fresh", None)  # set by report_case: a new case's rows, already in hand
+    if fresh is not None:
+        tasks, clock_rows, events, attachments = fresh["tasks"], fresh["clocks"], fresh["events"], fresh["attachments"]
+    else:
+        tasks = list(case.tasks.select_related("department").prefetch_related("requests").order_by("seq"))
+        clock_rows = case.clocks.select_related("assignee").order_by("started_at", "id")
+        events = case.events.select_related("actor").order_by("at", "id")
+        attachments = case.attachments.order_by("id")
     return {
         "number": case.number,
         "version": case.version,
@@ -159,7 +166,7 @@ def case_detail(case: Case, *, now: datetime | None = None) -> dict:
         "return_count": case.return_count,
         "extension_count": case.extension_count,
         "light": _light(case, now),
-        "clocks": [_clock(c, cal, now) for c in case.clocks.select_related("assignee").order_by("started_at", "id")],
+        "clocks": [_clock(c, cal, now) for c in clock_rows],
         "tasks": [_task(t) for t in tasks],
         "events": [
             {
@@ -174,7 +181,7 @@ def case_detail(case: Case, *, now: datetime | None = None) -> dict:
                 "due_at": iso(e.due_at),
                 "was_late": e.was_late,
             }
-            for e in case.events.select_related("actor").order_by("at", "id")
+            for e in events
         ],
         "attachments": [
             {
@@ -186,7 +193,7 @@ def case_detail(case: Case, *, now: datetime | None = None) -> dict:
                 "gps": {"lon": a.gps_lon, "lat": a.gps_lat} if a.gps_lon is not None else None,
                 **attachment_urls(case, a, public=False),
             }
-            for a in case.attachments.order_by("id")
+            for a in attachments
         ],
         "rating": case.rating,
         "calendar_warning": case.calendar_warning or None,

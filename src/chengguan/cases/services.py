@@ -8,12 +8,13 @@ own `<verb>_case` function so that `grep dispatch` finds it.
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -33,9 +34,10 @@ from chengguan.cases.permissions import check_scope, roles_for
 from chengguan.catalog.models import SmallClass, Urgency
 from chengguan.catalog.services import handling_limit, stage_limit, suggest_department
 from chengguan.errors import Conflict, Forbidden, Invalid, NotFound
-from chengguan.geo.models import City, DutyGrid, Grid
-from chengguan.geo.services import locate
+from chengguan.geo.models import City, Grid
+from chengguan.geo.services import locate_codes
 from chengguan.org.models import Department, User
+from chengguan.ttl import TTLMemo
 from chengguan.worktime.services import working_clock
 
 STAFF_SOURCES = {"inspector": Source.INSPECTOR, "volunteer": Source.VOLUNTEER}
@@ -66,9 +68,14 @@ def _text(fields: dict, name: str, *, required: bool = False) -> str:
     return value
 
 
+# Classes change rarely and by hand; an edit reaches every process within 30 seconds.
+_CLASSES: TTLMemo[SmallClass | None] = TTLMemo(seconds=30.0)
+
+
 def _small_class(code: str) -> SmallClass:
-    found = SmallClass.objects.filter(code=code, active=True).select_related("major").first()
+    found = _CLASSES.get(code, lambda: SmallClass.objects.filter(code=code, active=True).first())
     if found is None:
+        _CLASSES.forget(code)
         raise Invalid(f"未知的小类代码：{code}", f"Unknown class code '{code}'", field="class_code")
     return found
 
@@ -85,34 +92,67 @@ def _calendar(city: City):
 
 
 def next_number(city: City, now: datetime) -> str:
-    """Case numbers people can read aloud: local date + 5-digit sequence of the day."""
+    """Case numbers people can read aloud: local date + 5-digit sequence of the day.
+
+    One `UPDATE … RETURNING` hands out the next number; the row lock it takes serialises
+    concurrent reports on PostgreSQL, and SQLite's immediate transactions do the same.
+    """
     day = now.astimezone(ZoneInfo(city.timezone)).date()
-    if not CaseNumberCounter.objects.filter(day=day).exists():
+    table = CaseNumberCounter._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET last = last + 1 WHERE day = %s RETURNING last", [day])  # noqa: S608
+        row = cursor.fetchone()
+    if row is None:
         try:
             with transaction.atomic():
-                CaseNumberCounter.objects.create(day=day, last=0)
-        except IntegrityError:
-            pass  # created by a concurrent request
-    CaseNumberCounter.objects.filter(day=day).update(last=F("last") + 1)
-    last = CaseNumberCounter.objects.values_list("last", flat=True).get(day=day)
+                CaseNumberCounter.objects.create(day=day, last=1)
+            last = 1
+        except IntegrityError:  # created by a concurrent request: take the next one
+            return next_number(city, now)
+    else:
+        last = row[0]
     return f"{day:%Y%m%d}{last:05d}"
 
 
-def grid_inspector(grid: Grid | None) -> User | None:
-    if grid is None:
+_STAGE_LIMITS: dict[tuple[int, str], tuple[float, tuple[int, bool]]] = {}
+STAGE_LIMIT_TTL = 30.0  # seconds an admin's change of a stage limit may take to reach every process
+
+
+def _stage_limit(city: City, stage: str) -> tuple[int, bool]:
+    key = (city.pk, stage)
+    cached = _STAGE_LIMITS.get(key)
+    if cached is not None and time.monotonic() - cached[0] < STAGE_LIMIT_TTL:
+        return cached[1]
+    value = stage_limit(city, stage)
+    _STAGE_LIMITS[key] = (time.monotonic(), value)
+    return value
+
+
+def grid_inspector(grid_id: int | None) -> User | None:
+    """The inspector who patrols this unit grid (the first of its duty grid's inspectors)."""
+    if grid_id is None:
         return None
-    duty = DutyGrid.objects.filter(grids=grid).prefetch_related("inspectors").first()
-    if duty is None:
-        return None
-    return duty.inspectors.filter(is_active=True).order_by("id").first()
+    return (
+        User.objects.filter(duty_grids__grids=grid_id, role="inspector", is_active=True).order_by("id").first()
+    )
 
 
 @dataclass
 class Placement:
-    lon: float
+    lon: float  # WGS84
     lat: float
-    grid: Grid
+    grid_id: int
+    grid_code: str
+    community_code: str
+    street_code: str
+    district_code: str
     area_class: str
+
+    def columns(self) -> dict:
+        """The case's location columns."""
+        return {"lon": self.lon, "lat": self.lat, "grid_id": self.grid_id, "grid_code": self.grid_code,
+                "community_code": self.community_code, "street_code": self.street_code,
+                "district_code": self.district_code, "area_class": self.area_class}
 
 
 def _place(city: City, *, lon, lat, crs: str, grid_code: str | None, address: str) -> Placement:
@@ -120,21 +160,19 @@ def _place(city: City, *, lon, lat, crs: str, grid_code: str | None, address: st
         if lon is None or lat is None:
             missing = "lat" if lat is None else "lon"
             raise Invalid(f"缺少必填字段：{missing}", f"Field '{missing}' is required", field=missing)
-        located = locate(city, lon, lat, crs=crs or "wgs84")
-        grid = located.grid
-        from chengguan.geo.coords import to_wgs84
-
-        wlon, wlat = to_wgs84(float(lon), float(lat), crs or "wgs84")
-        return Placement(float(wlon), float(wlat), grid, grid.area_class)
+        p = locate_codes(city, lon, lat, crs=crs or "wgs84")
+        return Placement(p.lon, p.lat, p.grid_id, p.grid_code, p.community_code, p.street_code, p.district_code,
+                         p.area_class)
     if grid_code:
-        grid = Grid.objects.filter(city=city, code=grid_code).first()
+        grid = Grid.objects.filter(city=city, code=grid_code).select_related("community").first()
         if grid is None:
             raise Invalid(f"未知的网格编码：{grid_code}", f"Unknown grid code '{grid_code}'", field="grid_code")
         if not address:
             raise Invalid(
                 "按网格登记时须填写地址", "Field 'address' is required when locating by grid", field="address"
             )
-        return Placement(grid.center_lon, grid.center_lat, grid, grid.area_class)
+        return Placement(grid.center_lon, grid.center_lat, grid.pk, grid.code, grid.community.code,
+                         grid.street_code, grid.district_code, grid.area_class)
     raise Invalid("须提供经纬度（lon、lat）或网格编码（grid_code）", "Give lon and lat, or grid_code", field="lon")
 
 
@@ -199,7 +237,9 @@ def report_case(
     if component_code and small.kind != "component":
         raise Invalid("事件类案件不能关联部件编码", "An event case cannot name a component", field="component_code")
     state, first_stage = workflow.initial_state(source)
-    grid = place.grid
+    cal = _calendar(city)
+    minutes, working = _stage_limit(city, first_stage)
+    mark = clocks.marks(cal, now, minutes, working=working)
     case = Case(
         number=next_number(city, now),
         city=city,
@@ -208,14 +248,7 @@ def report_case(
         small_class=small,
         class_code=small.code,
         urgency=_urgency(urgency),
-        area_class=place.area_class,
-        lon=place.lon,
-        lat=place.lat,
-        grid=grid,
-        grid_code=grid.code,
-        community_code=grid.community.code,
-        street_code=grid.street_code,
-        district_code=grid.district_code,
+        **place.columns(),
         address=address,
         description=description,
         component_code=(component_code or "").strip()[:20],
@@ -225,36 +258,33 @@ def report_case(
         reporter_phone=(reporter_phone or "").strip()[:32],
         client_uuid=client_uuid or None,
         reported_at=now,
-    )
-    try:
-        with transaction.atomic():
-            case.save()
-    except IntegrityError:
-        if client_uuid:
-            return Case.objects.get(client_uuid=client_uuid), False
-        raise
-    cal = _calendar(city)
-    assignee = grid_inspector(grid) if first_stage == workflow.VERIFY else None
-    clock = _start_clock(case, cal, first_stage, now, assignee=assignee)
-    Case.objects.filter(pk=case.pk).update(
+        updated_at=now,
         stage=first_stage,
-        stage_due_at=clock.due_at,
-        stage_yellow_at=clock.yellow_at,
-        calendar_warning=case.calendar_warning,
+        stage_due_at=mark.due_at,
+        stage_yellow_at=mark.yellow_at,
+        calendar_warning=cal.warning(now, mark.due_at) if working else "",
+    )
+    if client_uuid:
+        try:
+            with transaction.atomic():
+                case.save(force_insert=True)
+        except IntegrityError:  # the same phone sent it twice at once
+            return Case.objects.get(client_uuid=client_uuid), False
+    else:
+        case.save(force_insert=True)
+    assignee = grid_inspector(place.grid_id) if first_stage == workflow.VERIFY else None
+    clock = StageClock.objects.create(
+        case=case, stage=first_stage, assignee=assignee, started_at=now, limit_minutes=minutes,
+        working_time=working, due_at=mark.due_at, yellow_at=mark.yellow_at,
     )
     event = Event.objects.create(
-        case=case,
-        operation="report",
-        from_state="",
-        to_state=state,
-        actor=actor,
-        actor_role=actor.role if actor else source,
-        at=now,
-        due_at=clock.due_at,
+        case=case, operation="report", from_state="", to_state=state, actor=actor,
+        actor_role=actor.role if actor else source, at=now, due_at=clock.due_at,
         data={"source": source, "stage": first_stage},
     )
     _link_attachments(case, event, attachments or [])
-    case.refresh_from_db()
+    # What the answer needs, already in hand: no second read of what was just written.
+    case.fresh = {"clocks": [clock], "events": [event], "tasks": [], "attachments": []}
     return case, True
 
 
@@ -294,7 +324,7 @@ def _start_clock(
     assignee: User | None = None,
     limit: tuple[int, bool] | None = None,
 ) -> StageClock:
-    minutes, working = limit or stage_limit(case.city, stage)
+    minutes, working = limit or _stage_limit(case.city, stage)
     mark = clocks.marks(cal, now, minutes, working=working)
     warning = cal.warning(now, mark.due_at) if working else ""
     if warning:
@@ -440,16 +470,7 @@ def _on_amend(step: Step) -> None:
         place = _place(
             case.city, lon=f.get("lon"), lat=f.get("lat"), crs=f.get("crs") or "wgs84", grid_code=None, address=""
         )
-        changed.update(
-            lon=place.lon,
-            lat=place.lat,
-            grid=place.grid,
-            grid_code=place.grid.code,
-            community_code=place.grid.community.code,
-            street_code=place.grid.street_code,
-            district_code=place.grid.district_code,
-            area_class=place.area_class,
-        )
+        changed.update(place.columns())
     if f.get("urgency"):
         changed["urgency"] = _urgency(f["urgency"])
     if "address" in f and f["address"] is not None:
@@ -461,7 +482,7 @@ def _on_amend(step: Step) -> None:
             "没有要修改的字段", "Nothing to amend: give class_code, lon/lat, urgency or address", field="class_code"
         )
     step.data["changed"] = {
-        k: (v.code if hasattr(v, "code") else v) for k, v in changed.items() if k not in {"small_class", "grid"}
+        k: (v.code if hasattr(v, "code") else v) for k, v in changed.items() if k not in {"small_class", "grid_id"}
     }
     step.updates.update(changed)
     for key, value in changed.items():
@@ -684,7 +705,7 @@ def _on_request_check(step: Step) -> None:
         if inspector is None:
             raise Invalid(f"未知的监督员：{username}", f"Unknown inspector '{username}'", field="inspector")
     else:
-        inspector = grid_inspector(case.grid)
+        inspector = grid_inspector(case.grid_id)
     _start(step, workflow.CHECK, assignee=inspector)
     step.data["inspector"] = inspector.username if inspector else None
 

@@ -22,8 +22,14 @@ class MajorClassAdmin(admin.ModelAdmin):
 class TimeLimitInline(admin.TabularInline):
     model = TimeLimit
     fields = (
-        "urgency", "area_class", "filing_condition", "closing_condition", "minutes", "working_time", "source",
-    )  # fmt: skip
+        "urgency",
+        "area_class",
+        "filing_condition",
+        "closing_condition",
+        "minutes",
+        "working_time",
+        "source",
+    )
     extra = 0
 
 
@@ -71,9 +77,13 @@ class ResponsibilityAdmin(admin.ModelAdmin):
     list_display = ("small_class_text", "region", "department")
     list_filter = ("region__level", "small_class__kind", ("department", admin.RelatedOnlyFieldListFilter))
     search_fields = (
-        "small_class__code", "small_class__name", "region__code", "region__name", "department__code",
+        "small_class__code",
+        "small_class__name",
+        "region__code",
+        "region__name",
+        "department__code",
         "department__name",
-    )  # fmt: skip
+    )
     autocomplete_fields = ("small_class", "department")
     raw_id_fields = ("region",)
 

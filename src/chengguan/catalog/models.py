@@ -57,7 +57,9 @@ class TimeLimit(models.Model):
     Blank `filing_condition` / `area_class` match any; the most specific row wins.
     """
 
-    small_class = models.ForeignKey(SmallClass, on_delete=models.CASCADE, related_name="time_limits", verbose_name="小类")
+    small_class = models.ForeignKey(
+        SmallClass, on_delete=models.CASCADE, related_name="time_limits", verbose_name="小类"
+    )
     filing_condition = models.CharField("立案条件", max_length=200, blank=True)
     filing_condition_en = models.CharField("立案条件(英文)", max_length=200, blank=True)
     closing_condition = models.CharField("结案条件", max_length=200, blank=True)
@@ -111,10 +113,19 @@ class Responsibility(models.Model):
     """
 
     small_class = models.ForeignKey(
-        SmallClass, on_delete=models.CASCADE, null=True, blank=True, related_name="responsibilities", verbose_name="小类"
+        SmallClass,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="responsibilities",
+        verbose_name="小类",
     )
-    region = models.ForeignKey("geo.Region", on_delete=models.CASCADE, related_name="responsibilities", verbose_name="区域")
-    department = models.ForeignKey("org.Department", on_delete=models.CASCADE, related_name="responsibilities", verbose_name="部门")
+    region = models.ForeignKey(
+        "geo.Region", on_delete=models.CASCADE, related_name="responsibilities", verbose_name="区域"
+    )
+    department = models.ForeignKey(
+        "org.Department", on_delete=models.CASCADE, related_name="responsibilities", verbose_name="部门"
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "责任矩阵"

@@ -96,9 +96,7 @@ class LoadReport:
 
     def summary(self) -> str:
         names = {"major": "大类", "small": "小类", "limit": "处置时限"}
-        parts = [
-            f"{names[k]} 新增 {self.created.get(k, 0)}、更新 {self.updated.get(k, 0)}" for k in names
-        ]
+        parts = [f"{names[k]} 新增 {self.created.get(k, 0)}、更新 {self.updated.get(k, 0)}" for k in names]
         return "；".join(parts)
 
 
@@ -131,7 +129,9 @@ def _to_minutes(limit: str, unit: str, where: str) -> tuple[int, bool]:
     try:
         value = float(limit)
     except ValueError:
-        raise Invalid(f"{where}：时限 {limit} 不是数字", f"{where}: limit '{limit}' is not a number", field="limit") from None
+        raise Invalid(
+            f"{where}：时限 {limit} 不是数字", f"{where}: limit '{limit}' is not a number", field="limit"
+        ) from None
     return round(value * per), working
 
 
@@ -206,17 +206,26 @@ def _desired_limits(classes: list[dict[str, str]], examples: list[dict[str, str]
         else:
             minutes, working, source = default_limit(cls["kind"], cls["code"], Urgency.NORMAL)
             normal = {
-                "code": code, "filing_condition": "", "filing_condition_en": "", "closing_condition": "",
-                "closing_condition_en": "", "urgency": Urgency.NORMAL, "area_class": "", "minutes": minutes,
-                "working_time": working, "source": source,
-            }  # fmt: skip
+                "code": code,
+                "filing_condition": "",
+                "filing_condition_en": "",
+                "closing_condition": "",
+                "closing_condition_en": "",
+                "urgency": Urgency.NORMAL,
+                "area_class": "",
+                "minutes": minutes,
+                "working_time": working,
+                "source": source,
+            }
         rows.append(normal)
         minutes, working, source = default_limit(cls["kind"], cls["code"], Urgency.URGENT)
         shortest = min([*own, normal], key=lambda r: r["minutes"])
         if minutes > shortest["minutes"]:
             # Urgent never takes longer than the quickest normal rule of the class.
             minutes, working = shortest["minutes"], shortest["working_time"]
-        rows.append({**normal, "urgency": Urgency.URGENT, "minutes": minutes, "working_time": working, "source": source})
+        rows.append(
+            {**normal, "urgency": Urgency.URGENT, "minutes": minutes, "working_time": working, "source": source}
+        )
     return rows
 
 
@@ -479,10 +488,14 @@ def classes_tree(kind: str | None = None, q: str = "") -> list[dict]:
         node = tree.setdefault(
             major.pk,
             {
-                "code": major.code, "name": major.name, "name_en": major.name_en, "parent": None,
-                "kind": major.kind, "children": [],
+                "code": major.code,
+                "name": major.name,
+                "name_en": major.name_en,
+                "parent": None,
+                "kind": major.kind,
+                "children": [],
             },
-        )  # fmt: skip
+        )
         node["children"].append(_small_node(s, limits.get(s.pk, [])))
     return sorted(tree.values(), key=lambda n: (n["kind"] != Kind.EVENT, n["code"]))
 

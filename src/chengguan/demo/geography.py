@@ -376,8 +376,10 @@ def build_geography(data_dir: Path | str, *, seed: int = 1, streets_file: Path |
         street_seeds.append((point.x, point.y))
     street_cells = absorb_fragments(voronoi_cells(district, np.array(street_seeds)))
 
-    geo = Geography(seed=seed, district=_area(plane, DISTRICT_CODE, DISTRICT_NAME, "district", None, district), plane=plane)
-    cores: dict[str, list] = {}
+    geo = Geography(
+        seed=seed, district=_area(plane, DISTRICT_CODE, DISTRICT_NAME, "district", None, district), plane=plane
+    )
+    local_of = {}  # community code → its shape in the local plane
     for code, cell in zip(codes, street_cells, strict=True):
         name, communities = divisions[code]
         urban = code in urban_codes
@@ -391,11 +393,11 @@ def build_geography(data_dir: Path | str, *, seed: int = 1, streets_file: Path |
             rest_cells, _ = partition(rest, len(village_codes), rng) if village_codes else ([], None)
             pairs = [(c, g, True) for c, g in zip(core_codes, core_cells, strict=True)]
             pairs += [(c, g, False) for c, g in zip(village_codes, rest_cells, strict=True)]
-            cores[code] = core_cells
         else:
             cells, _ = partition(cell, len(community_codes), rng)
             pairs = [(c, g, False) for c, g in zip(community_codes, cells, strict=True)]
         for community_code, geom, in_core in sorted(pairs, key=lambda t: t[0]):
+            local_of[community_code] = geom
             geo.communities.append(
                 _area(plane, community_code, communities[community_code], "community", code, geom, urban=in_core)
             )
@@ -403,7 +405,7 @@ def build_geography(data_dir: Path | str, *, seed: int = 1, streets_file: Path |
     street_of = {c.code: c.parent for c in geo.communities}
     for community in geo.communities:
         street = street_of[community.code]
-        local = plane.geom_to_plane(community.geometry)
+        local = local_of[community.code]
         if community.urban:
             pieces = lattice_pieces(local)
             pieces.sort(key=lambda p: (-p.row, p.col, -p.centre[1], p.centre[0]))
@@ -439,5 +441,3 @@ def _grid(plane, community, street, seq, local, centre, area_class, core) -> Gri
         center_lat=float(lat),
         core=core,
     )
-
-

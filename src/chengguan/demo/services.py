@@ -197,16 +197,25 @@ def _saved(model, rows: list, city: City, key: str = "code") -> dict:
 def _write_regions(city: City, geo: Geography) -> dict[str, Region]:
     d = geo.district
     district = Region.objects.create(
-        city=city, code=d.code, name=d.name, level=Region.Level.DISTRICT, geometry=to_geojson(d.geometry),
+        city=city,
+        code=d.code,
+        name=d.name,
+        level=Region.Level.DISTRICT,
+        geometry=to_geojson(d.geometry),
         area_m2=d.area_m2,
-    )  # fmt: skip
+    )
     regions = {district.code: district}
     for level, areas in ((Region.Level.STREET, geo.streets), (Region.Level.COMMUNITY, geo.communities)):
         rows = [
             Region(
-                city=city, code=a.code, name=a.name, level=level, parent=regions[a.parent],
-                geometry=to_geojson(a.geometry), area_m2=a.area_m2,
-            )  # fmt: skip
+                city=city,
+                code=a.code,
+                name=a.name,
+                level=level,
+                parent=regions[a.parent],
+                geometry=to_geojson(a.geometry),
+                area_m2=a.area_m2,
+            )
             for a in areas
         ]
         regions.update(_saved(Region, rows, city))
@@ -221,11 +230,22 @@ def _write_grids(city: City, geo: Geography, regions: dict[str, Region]) -> dict
         name = f"{community.name}{int(g.code[12:])}号网格" if g.core else f"{community.name}网格"
         rows.append(
             Grid(
-                city=city, code=g.code, name=name, community=community, street_code=g.street,
-                district_code=g.district, geometry=to_geojson(g.geometry), area_m2=g.area_m2,
-                area_class=g.area_class, center_lon=g.center_lon, center_lat=g.center_lat,
-                min_lon=min_lon, min_lat=min_lat, max_lon=max_lon, max_lat=max_lat,
-            )  # fmt: skip
+                city=city,
+                code=g.code,
+                name=name,
+                community=community,
+                street_code=g.street,
+                district_code=g.district,
+                geometry=to_geojson(g.geometry),
+                area_m2=g.area_m2,
+                area_class=g.area_class,
+                center_lon=g.center_lon,
+                center_lat=g.center_lat,
+                min_lon=min_lon,
+                min_lat=min_lat,
+                max_lon=max_lon,
+                max_lat=max_lat,
+            )
         )
     return _saved(Grid, rows, city)
 
@@ -261,9 +281,13 @@ def _write_departments(city: City, geo: Geography, regions: dict[str, Region]) -
     for depth in (0, 1):
         batch = [
             Department(
-                city=city, code=r["code"], name=r["name"], name_en=r["name_en"],
-                parent=departments[r["parent"]] if r["parent"] else None, region=district,
-            )  # fmt: skip
+                city=city,
+                code=r["code"],
+                name=r["name"],
+                name_en=r["name_en"],
+                parent=departments[r["parent"]] if r["parent"] else None,
+                region=district,
+            )
             for r in rows
             if bool(r["parent"]) == bool(depth)
         ]
@@ -273,9 +297,12 @@ def _write_departments(city: City, geo: Geography, regions: dict[str, Region]) -
         name, name_en = _office_name(street.name)
         offices.append(
             Department(
-                city=city, code=street_office_code(street.code), name=name, name_en=name_en,
+                city=city,
+                code=street_office_code(street.code),
+                name=name,
+                name_en=name_en,
                 region=regions[street.code],
-            )  # fmt: skip
+            )
         )
     departments.update(_saved(Department, offices, city))
     return departments
@@ -318,7 +345,7 @@ def _write_responsibility(geo: Geography, regions: dict[str, Region], department
 
 
 def _names(rng: np.random.Generator) -> Iterator[str]:
-    used = set(name for _, name in STAFF.values())
+    used = {name for _, name in STAFF.values()}
     while True:
         name = SURNAMES[rng.integers(len(SURNAMES))] + "".join(
             GIVEN[i] for i in rng.integers(len(GIVEN), size=int(rng.integers(1, 3)))
@@ -337,16 +364,27 @@ def _write_accounts(
         admin = role == Role.ADMIN
         users.append(
             User(
-                username=username, password=password, role=role, city=city, display_name=display,
-                phone=f"1380571{len(users):04d}", is_staff=admin, is_superuser=admin,
-            )  # fmt: skip
+                username=username,
+                password=password,
+                role=role,
+                city=city,
+                display_name=display,
+                phone=f"1380571{len(users):04d}",
+                is_staff=admin,
+                is_superuser=admin,
+            )
         )
     for code, dept in sorted(departments.items()):
         users.append(
             User(
-                username=f"dept-{code}", password=password, role=Role.DEPARTMENT, city=city, department=dept,
-                display_name=f"{dept.name}联络员", phone=f"1380571{len(users):04d}",
-            )  # fmt: skip
+                username=f"dept-{code}",
+                password=password,
+                role=Role.DEPARTMENT,
+                city=city,
+                department=dept,
+                display_name=f"{dept.name}联络员",
+                phone=f"1380571{len(users):04d}",
+            )
         )
     saved = {u.username: u for u in _saved_users(users)}
     for u in users:
@@ -364,7 +402,7 @@ def _saved_users(users: list[User]) -> list[User]:
 def _account_note(user: User) -> str:
     if user.role == Role.DEPARTMENT and user.department_id:
         return user.department.name
-    return user.get_role_display()
+    return ""
 
 
 def _chunks(codes: list[str], sizes: dict[str, int], target: int) -> list[list[str]]:
@@ -412,7 +450,12 @@ def _write_duty_grids(
             n += 1
             core_duty.append(len(duty))
             codes = [g for c in chunk for g in by_community[c]]
-            duty.append((DutyGrid(city=city, code=f"{street.code}-{n:02d}", name=f"{street.name}第{n}责任网格（核心区）"), codes))
+            duty.append(
+                (
+                    DutyGrid(city=city, code=f"{street.code}-{n:02d}", name=f"{street.name}第{n}责任网格（核心区）"),
+                    codes,
+                )
+            )
         if outer:
             n += 1
             label = f"{street.name}第{n}责任网格（外围）" if core else f"{street.name}责任网格"
@@ -439,9 +482,13 @@ def _write_duty_grids(
         username = f"inspector{serial}"
         new_inspectors.append(
             User(
-                username=username, password=password, role=Role.INSPECTOR, city=city, display_name=next(names),
+                username=username,
+                password=password,
+                role=Role.INSPECTOR,
+                city=city,
+                display_name=next(names),
                 phone=f"1390571{serial:04d}",
-            )  # fmt: skip
+            )
         )
         report.accounts.append(Account(username, Role.INSPECTOR, new_inspectors[-1].display_name, note))
         return username
@@ -517,12 +564,17 @@ def _write_components(city: City, geo: Geography, grids: dict[str, Grid], *, see
             rows.append(
                 Component(
                     code=format_component_code(DISTRICT_CODE, small.code[1:3], small.code[3:5], serial),
-                    small_class=small, city=city, lon=round(lon, 7), lat=round(lat, 7), grid=grids[cell.code],
-                    owner=owners[key], status=statuses[int(state[serial - 1])],
+                    small_class=small,
+                    city=city,
+                    lon=round(lon, 7),
+                    lat=round(lat, 7),
+                    grid=grids[cell.code],
+                    owner=owners[key],
+                    status=statuses[int(state[serial - 1])],
                     name=f"{small.name}{serial:04d}",
                     address=f"{streets[cell.street]}{communities[cell.community]}",
                     installed_on=date(int(years[serial - 1]), 1, 1) + timedelta(days=int(days[serial - 1])),
-                )  # fmt: skip
+                )
             )
     Component.objects.bulk_create(rows, batch_size=1000)
     return len(rows)

@@ -149,7 +149,7 @@ def _run_case(rng, city, people, small, grid, source, fate, reported, now, recen
         walker.step(rng.randint(10, 60), "close", operator)
         return walker.case
     if case.state == "verifying":
-        inspector = services.grid_inspector(case.grid) or people["inspector"][0]
+        inspector = services.grid_inspector(case.grid_id) or people["inspector"][0]
         valid = fate != "invalid"
         if not walker.step(rng.randint(15, 90), "verify", inspector, valid=valid) or not valid:
             return walker.case
@@ -231,7 +231,7 @@ def _checker(case: Case, people) -> User:
     clock = case.clocks.filter(stage="check", ended_at__isnull=True).select_related("assignee").first()
     if clock is not None and clock.assignee is not None:
         return clock.assignee
-    return services.grid_inspector(case.grid) or people["inspector"][0]
+    return services.grid_inspector(case.grid_id) or people["inspector"][0]
 
 
 class _Walker:

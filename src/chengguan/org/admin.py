@@ -1,8 +1,9 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
 from django.contrib.auth.forms import AdminUserCreationForm
+from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
 
+from chengguan.org.auth import forget_token
 from chengguan.org.models import ApiToken, Department, LoginFailure, User
 
 
@@ -26,7 +27,9 @@ class DepartmentAdmin(admin.ModelAdmin):
     inlines = [ChildDepartmentInline]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("parent__parent", "city", "region").defer("region__geometry")
+        return (
+            super().get_queryset(request).select_related("parent__parent", "city", "region").defer("region__geometry")
+        )
 
     @admin.display(description="名称", ordering="name")
     def tree_name(self, obj: Department) -> str:
@@ -99,7 +102,10 @@ class ApiTokenAdmin(ReadOnlyAdmin):
 
     @admin.action(description="吊销所选令牌 · revoke the selected tokens")
     def revoke(self, request, queryset):
+        digests = list(queryset.filter(revoked=False).values_list("digest", flat=True))
         count = queryset.filter(revoked=False).update(revoked=True)
+        for digest in digests:
+            forget_token(digest)
         self.message_user(request, f"已吊销 {count} 个令牌 · {count} token(s) revoked", messages.SUCCESS)
 
 

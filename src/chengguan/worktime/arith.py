@@ -10,14 +10,16 @@ table to the instant ``t``, is then one binary search, and so is its inverse:
 - ``elapsed(a, b) = W(b) - W(a)`` in whole minutes (rounded towards zero);
 - ``add(a, n)`` is the earliest instant ``t`` with ``W(t) = W(a) + n`` minutes.
 
-Scalar calls work in integer microseconds, so a start at 09:00:30.25 stays exact; the batch
-calls take and return integer (or float) epoch seconds.
+Scalar calls take aware datetimes and keep their microseconds exact (whole seconds in the
+table, the microseconds carried apart), so a start at 09:00:30.25 stays 09:00:30.25 later;
+the batch calls take and return integer (or float) epoch seconds.
 """
 
 from __future__ import annotations
 
 import bisect
 import math
+import operator
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
@@ -318,6 +320,7 @@ class WorkingTimeTable:
         latest instant ``t`` with ``elapsed(t, start) == -minutes``. The result is in the
         calendar's zone.
         """
+        minutes = operator.index(minutes)
         if minutes == 0:
             return start
         # The hot path of every deadline: _split and _worked written out in line.

@@ -34,6 +34,7 @@ __all__ = [
     "WorkingClock",
     "bump_revision",
     "default_calendar",
+    "forget_clocks",
     "package_years",
     "seed_calendar",
     "working_clock",

@@ -28,7 +28,12 @@ def lamp_class(city):
 def lamp(city, lamp_class):
     owner = Department.objects.create(code="D0102", name="市政设施管理处", city=city)
     return Component.objects.create(
-        code="3301110118000001", small_class=lamp_class, city=city, lon=119.95, lat=30.05, owner=owner,
+        code="3301110118000001",
+        small_class=lamp_class,
+        city=city,
+        lon=119.95,
+        lat=30.05,
+        owner=owner,
         name="路灯0001",
     )
 
@@ -79,8 +84,16 @@ def test_the_admin_change_page_loads(admin_client_in, lamp):
 def test_the_admin_refuses_a_code_of_another_class(admin_client_in, city, lamp_class):
     response = admin_client_in.post(
         reverse("admin:assets_component_add"),
-        {"code": "3301110101000009", "small_class": lamp_class.pk, "city": city.pk, "lon": "119.95",
-         "lat": "30.05", "status": "normal", "name": "", "address": ""},
+        {
+            "code": "3301110101000009",
+            "small_class": lamp_class.pk,
+            "city": city.pk,
+            "lon": "119.95",
+            "lat": "30.05",
+            "status": "normal",
+            "name": "",
+            "address": "",
+        },
     )
     assert response.status_code == 200
     assert "与所选小类 C0118 不符" in response.content.decode()
@@ -90,8 +103,16 @@ def test_the_admin_refuses_a_code_of_another_class(admin_client_in, city, lamp_c
 def test_the_admin_adds_a_valid_component(admin_client_in, city, lamp_class):
     response = admin_client_in.post(
         reverse("admin:assets_component_add"),
-        {"code": "3301110118000009", "small_class": lamp_class.pk, "city": city.pk, "lon": "119.95",
-         "lat": "30.05", "status": "damaged", "name": "路灯0009", "address": "富春街道"},
+        {
+            "code": "3301110118000009",
+            "small_class": lamp_class.pk,
+            "city": city.pk,
+            "lon": "119.95",
+            "lat": "30.05",
+            "status": "damaged",
+            "name": "路灯0009",
+            "address": "富春街道",
+        },
     )
     assert response.status_code == 302
     assert Component.objects.get(code="3301110118000009").status == "damaged"

@@ -48,7 +48,7 @@ def test_it_filters_by_kind(client_in, catalog):
 
 def test_it_searches(client_in, catalog):
     tree = client_in.get("/api/v1/catalog/classes", {"q": "blj"}).json()
-    assert [c["code"] for n in tree for c in n["children"]][0] == "E0102"
+    assert next(c["code"] for n in tree for c in n["children"]) == "E0102"
     assert client_in.get("/api/v1/catalog/classes", {"q": "没有这种问题"}).json() == []
 
 

@@ -17,7 +17,9 @@ def test_an_exact_filing_condition_beats_the_general_row(catalog):
 
 
 def test_a_filing_condition_may_be_given_in_english(catalog):
-    limit = handling_limit("E0101", urgency="normal", area_class="B", filing_condition="built without planning permit (stop work)")
+    limit = handling_limit(
+        "E0101", urgency="normal", area_class="B", filing_condition="built without planning permit (stop work)"
+    )
     assert limit == (240, True)
 
 
@@ -40,7 +42,7 @@ def test_the_filing_condition_matters_more_than_the_area_class(catalog):
 
 
 def test_urgent_cases_get_the_shorter_urgent_limit(catalog):
-    minutes, working = handling_limit("E0102", urgency="urgent", area_class="B")
+    minutes, _working = handling_limit("E0102", urgency="urgent", area_class="B")
     assert minutes < 450
     assert handling_limit("E0401", urgency="urgent", area_class="B") == (60, False)
 

@@ -1,5 +1,6 @@
 """The demo ground: real streets and communities, generated grids that tile the district."""
 
+import json
 import math
 
 import numpy as np
@@ -9,13 +10,19 @@ from django.conf import settings
 
 from chengguan.demo.geography import CENTRE, build_geography
 from chengguan.geo.codes import parse_grid_code
+from chengguan.geo.coords import from_wgs84
 from chengguan.geo.geometry import from_geojson
 from chengguan.geo.models import City, Grid, Region
 
 pytestmark = pytest.mark.django_db
 
-URBAN = {"330111001": "富春街道", "330111002": "春江街道", "330111004": "鹿山街道", "330111005": "东洲街道",
-         "330111006": "银湖街道"}  # fmt: skip
+URBAN = {
+    "330111001": "富春街道",
+    "330111002": "春江街道",
+    "330111004": "鹿山街道",
+    "330111005": "东洲街道",
+    "330111006": "银湖街道",
+}
 
 
 def test_it_builds_the_city_and_its_district(demo):
@@ -41,10 +48,14 @@ def test_it_has_the_real_24_streets_and_338_communities(demo):
 
 
 def test_the_district_outline_is_converted_to_wgs84(demo):
-    district = from_geojson(Region.objects.get(level="district").geometry)
-    # DataV's GCJ-02 outline sits a few hundred metres north-east of the true one here.
-    minx, miny, maxx, maxy = district.bounds
-    assert 119.42 < minx < 119.436 and 119.95 < CENTRE[0] < maxx < 120.146
+    source = settings.SHARED_DATA_DIR / "china-hangzhou-boundaries-datav" / "county_330111.json"
+    gcj = shapely.get_coordinates(from_geojson(json.loads(source.read_text())["features"][0]["geometry"]))
+    wgs = shapely.get_coordinates(from_geojson(Region.objects.get(level="district").geometry))
+    assert len(wgs) == len(gcj)
+    back = np.column_stack(from_wgs84(wgs[:, 0], wgs[:, 1], "gcj02"))
+    assert np.abs(back - gcj).max() < 1e-7
+    # GCJ-02 moves points here by a few hundred metres.
+    assert 0.002 < np.abs(wgs - gcj).max() < 0.01
 
 
 def _tiles(parent, children, *, tolerance=1e-6):

@@ -58,7 +58,7 @@ def test_tokens_and_login_failures_cannot_be_added_or_changed(admin_client_in, t
 
 
 def test_the_department_page_shows_the_tree(admin_client_in, departments):
-    bureau, sanitation = departments
+    bureau, _sanitation = departments
     page = admin_client_in.get(reverse("admin:org_department_changelist")).content.decode()
     assert "└ 环卫处" in page
     change = admin_client_in.get(reverse("admin:org_department_change", args=[bureau.pk])).content.decode()

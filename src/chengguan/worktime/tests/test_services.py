@@ -266,3 +266,24 @@ def test_the_seed_command_enters_a_calendar_by_code():
     assert f"新增或更新 {len(days_differing_in(2026))} 天" in out.getvalue()
     with pytest.raises(CommandError):
         call_command("seed_calendar", "--code", "nowhere", stdout=StringIO())
+
+
+def test_the_admin_pages_show_calendars_days_and_years(admin_client):
+    calendar = default_calendar()
+    pages = {
+        "/admin/worktime/workcalendar/": "中国大陆工作日历",
+        f"/admin/worktime/workcalendar/{calendar.pk}/change/": "08:30",
+        "/admin/worktime/calendarday/?year=2026": "国庆节调休上班",
+        f"/admin/worktime/calendarday/?calendar__id__exact={calendar.pk}&year=2026": "2026-10-10",
+        "/admin/worktime/calendaryear/": "chinese-calendar",
+    }
+    for url, text in pages.items():
+        response = admin_client.get(url)
+        assert response.status_code == 200, url
+        assert text in response.content.decode(), url
+    response = admin_client.post(
+        "/admin/worktime/workcalendar/",
+        {"action": "import_holidays", "_selected_action": [calendar.pk]},
+        follow=True,
+    )
+    assert "新增或更新 0 天" in response.content.decode()

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.dateparse import parse_datetime
 
-from chengguan.demo.services import DEMO_PASSWORD, DemoExists, load_demo
+from chengguan.demo.services import DEMO_PASSWORD, STAFF, Account, DemoExists, load_demo
 from chengguan.org.models import Role
 
 
@@ -58,6 +58,16 @@ class Command(BaseCommand):
             self.stdout.write(report.cases_note)
         self.stdout.write(f"\n演示账号 demo accounts（密码 password: {DEMO_PASSWORD}）：")
         width = max(len(a.username) for a in report.accounts)
-        for a in report.accounts:
+        for a in sorted(report.accounts, key=_account_order):
             role = Role(a.role).label
             self.stdout.write(f"  {a.username:<{width}}  {role}（{a.role}）  {a.display_name}  {a.note}")
+
+
+def _account_order(account: Account) -> tuple:
+    """Centre staff first, then the inspectors by number, then the departments."""
+    staff = list(STAFF)
+    if account.username in staff:
+        return (0, staff.index(account.username), "")
+    if account.role == Role.INSPECTOR:
+        return (1, int(account.username.removeprefix("inspector") or 1), "")
+    return (2, 0, account.username)
