@@ -190,7 +190,7 @@ def act_on_case(request: HttpRequest, number: str, operation: str):
     if not isinstance(note, str):
         raise Invalid("note 应为文字", "Field 'note' must be text", field="note")
     case = services.apply_operation(
-        case, operation, actor=request.user, version=version, note=note, attachments=attachments, **body
+        case, operation, actor=request.user, version=version, note=note, attachments=attachments, fields=body
     )
     return present.case_detail(case)
 

@@ -852,9 +852,15 @@ def apply_operation(
     now: datetime | None = None,
     note: str = "",
     attachments: list[int] | None = None,
-    **fields,
+    fields: dict | None = None,
+    **more_fields,
 ) -> Case:
-    """Apply `operation` to `case` as `actor`; the case's `version` must match (else 409)."""
+    """Apply `operation` to `case` as `actor`; the case's `version` must match (else 409).
+
+    Operation fields come as `fields` (a request body, whatever keys it holds) and/or as
+    keyword arguments (from code).
+    """
+    fields = {**(fields or {}), **more_fields}
     with transaction.atomic():
         case = _apply(
             case,

@@ -321,3 +321,10 @@ def test_it_answers_unknown_endpoints_and_methods_in_the_error_shape(world):
     assert wrong.status_code == 405 and error_of(wrong)["message"] == "Method not allowed"
     unknown_case = client.get("/api/v1/cases/2099010100001")
     assert unknown_case.status_code == 404 and error_of(unknown_case)["field"] == "number"
+
+
+def test_it_ignores_body_keys_that_shadow_its_own_arguments(world):
+    case = world.report()
+    body = {"version": case.version, "actor": "someone", "case": "x", "operation": "y", "now": "z", "fields": 1}
+    response = post(token_client("operator"), f"/api/v1/cases/{case.number}/actions/register", body)
+    assert response.status_code == 200 and response.json()["state"] == "registered"
