@@ -5,7 +5,8 @@ from django.conf import settings
 
 
 def pytest_report_header(config):
-    return f"database: {settings.DATABASES['default']['ENGINE']} {settings.DATABASES['default']['NAME']}"
+    db = settings.DATABASES["default"]
+    return f"database: {db['ENGINE']}, tests on {db['TEST']['NAME']}"
 
 
 @pytest.fixture(autouse=True, scope="session")
