@@ -265,6 +265,15 @@ class Event(models.Model):
     def __str__(self) -> str:
         return f"{self.operation} {self.at:%Y-%m-%d %H:%M}"
 
+    def save(self, *args, **kwargs):
+        # The log is append-only: a row, once written, is never rewritten.
+        if not self._state.adding:
+            raise ValueError("case events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("case events are append-only")
+
 
 def attachment_path(instance: "Attachment", filename: str) -> str:
     return f"cases/{instance.case.reported_at:%Y/%m}/{instance.case.number}/{filename}"

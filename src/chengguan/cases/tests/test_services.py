@@ -281,3 +281,14 @@ def test_it_dispatches_to_the_suggested_department_by_default(world):
     case = w.act(case, "dispatch", w.dispatcher, at("2026-11-23 09:10"))
     assert case.department == w.water
     assert Task.objects.get(case=case).limit_minutes == 1350
+
+
+def test_it_keeps_the_event_log_append_only(world):
+    case = world.report()
+    event = case.events.get()
+    event.note = "rewritten"
+    with pytest.raises(ValueError):
+        event.save()
+    with pytest.raises(ValueError):
+        event.delete()
+    assert case.events.get().note == ""
