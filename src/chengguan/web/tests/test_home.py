@@ -8,3 +8,9 @@ def test_it_shows_the_home_page_in_chinese():
     response = Client().get("/")
     assert response.status_code == 200
     assert "数字城管" in response.content.decode()
+
+
+def test_it_serves_the_api_docs_without_a_cdn():
+    page = Client().get("/api/v1/docs").content.decode()
+    assert "swagger-ui-bundle.js" in page
+    assert "cdn." not in page and "https://" not in page.split("<body")[0]
