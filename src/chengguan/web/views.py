@@ -1,13 +1,37 @@
-from django.shortcuts import render
+"""The shell's pages: the landing page, sign-in and sign-out, and each role's way home."""
+
+from django.contrib.auth import views as auth_views
+from django.shortcuts import redirect, render
 
 from chengguan.cases.models import Case
 from chengguan.cases.workflow import OPEN_STATES
 from chengguan.geo.models import City, Grid
+from chengguan.org.services import is_throttled
+from chengguan.web.roles import home_for
 
 
 def home(request):
+    if request.user.is_authenticated:
+        return redirect(home_for(request.user))
     return render(request, "web/home.html", {
         "cities": City.objects.count(),
         "grids": Grid.objects.count(),
         "open_cases": Case.objects.filter(state__in=OPEN_STATES).count(),
     })
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "registration/login.html"
+    redirect_authenticated_user = True
+
+    def get_default_redirect_url(self):
+        return home_for(self.request.user)
+
+    def form_invalid(self, form):
+        username = self.request.POST.get("username", "")
+        throttled = bool(username) and is_throttled(username, self.request.META.get("REMOTE_ADDR", ""))
+        return self.render_to_response(self.get_context_data(form=form, throttled=throttled), status=400)
+
+
+class LogoutView(auth_views.LogoutView):
+    next_page = "/login/"

@@ -10,6 +10,12 @@ def test_it_shows_the_home_page_in_chinese():
     assert "数字城管" in response.content.decode()
 
 
+def test_it_switches_to_english():
+    client = Client()
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert "Digital urban management" in client.get("/").content.decode()
+
+
 def test_it_serves_the_api_docs_without_a_cdn():
     page = Client().get("/api/v1/docs").content.decode()
     assert "swagger-ui-bundle.js" in page
