@@ -11,4 +11,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("", include("chengguan.cases.urls")),
+    path("dashboard/", include("chengguan.web.dashboard")),
 ]

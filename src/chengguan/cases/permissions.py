@@ -47,3 +47,46 @@ def check_scope(user, case: Case, operation: str) -> None:
             raise Forbidden(
                 "该核实/核查任务已派给其他监督员", "This task is assigned to another inspector", field="case"
             )
+
+
+def allowed_operations(user, case: Case) -> list[str]:
+    """Operations `user` may apply to `case` now: what a page offers, and nothing it would refuse.
+
+    Uses the same table and scope rules as the services; branch fields are not needed here.
+    """
+    if user is None or not user.is_authenticated:
+        return []
+    roles = roles_for(user, case)
+    pending = None  # kinds of requests awaiting a decision, read once when it matters
+    found = []
+    for operation, rule in workflow.TABLE.items():
+        if case.state not in rule.from_states:
+            continue
+        allowed = rule.roles
+        if case.city.shiftlead_registers and operation in {"register", "close"}:
+            allowed = frozenset({workflow.SHIFTLEAD})
+        if not (allowed & roles):
+            continue
+        if operation == "close" and case.state == workflow.REPORTED and not case.self_handled:
+            continue
+        if operation in REQUESTS or operation in DECISIONS:
+            if pending is None:
+                from chengguan.cases.models import TaskRequest
+
+                pending = set(
+                    TaskRequest.objects.filter(task__case=case, approved__isnull=True).values_list("kind", flat=True)
+                )
+            if operation in REQUESTS and REQUESTS[operation] in pending:
+                continue
+            if operation in DECISIONS and DECISIONS[operation] not in pending:
+                continue
+        try:
+            check_scope(user, case, operation)
+        except Forbidden:
+            continue
+        found.append(operation)
+    return found
+
+
+REQUESTS = {"request_extension": "extension", "return": "return", "suspend": "suspend"}
+DECISIONS = {"decide_extension": "extension", "decide_return": "return", "decide_suspend": "suspend"}

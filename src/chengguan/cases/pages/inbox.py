@@ -1,0 +1,3 @@
+"""Pages of this room (see cases/urls.py)."""
+
+urlpatterns: list = []

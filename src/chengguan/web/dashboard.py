@@ -1,0 +1,3 @@
+"""The leader dashboard (see urls.py)."""
+
+urlpatterns: list = []
