@@ -170,3 +170,9 @@ LOGGING = {
 
 # Public endpoints: requests per address per minute.
 PUBLIC_RATE_PER_MINUTE = envint("PUBLIC_RATE_PER_MINUTE", 30)
+
+# Map background tiles, e.g. a city's own tile server "https://tiles.example.gov.cn/{z}/{x}/{y}.png".
+# Empty by default: maps draw the vector layers (districts, streets, communities, grids) alone,
+# so they work offline.
+MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")
+MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "")
