@@ -4,12 +4,25 @@ from __future__ import annotations
 
 import time
 
+from django.conf import settings
 from django.core.cache import cache
 
 from chengguan.errors import Throttled
 
 
 def client_address(request) -> str:
+    """The caller's address, seen through `PROXY_HOPS` trusted reverse proxies.
+
+    Behind one proxy (nginx with `proxy_add_x_forwarded_for`) the last X-Forwarded-For entry
+    is the address nginx saw; entries further left are whatever the client claimed.
+    """
+    if request is None:
+        return "unknown"
+    hops = getattr(settings, "PROXY_HOPS", 0)
+    if hops:
+        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        if len(forwarded) >= hops:
+            return forwarded[-hops]
     return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 

@@ -1,5 +1,6 @@
 """Settings for chengguan, driven by the environment (see .env.example)."""
 
+import json
 import os
 from pathlib import Path
 
@@ -39,6 +40,9 @@ ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if envbool("BEHIND_TLS_PROXY") else None
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = envbool("BEHIND_TLS_PROXY")
+# Reverse proxies in front of the app that append to X-Forwarded-For; the client's address
+# for login throttling and rate limits is read through them (1 behind nginx).
+PROXY_HOPS = envint("PROXY_HOPS", 1 if envbool("BEHIND_TLS_PROXY") else 0)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -138,7 +142,12 @@ STATIC_ROOT.mkdir(exist_ok=True)
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 STORAGES = {
-    "default": {"BACKEND": os.environ.get("FILE_STORAGE", "django.core.files.storage.FileSystemStorage")},
+    "default": {
+        "BACKEND": os.environ.get("FILE_STORAGE", "django.core.files.storage.FileSystemStorage"),
+        # Options of that backend as JSON, e.g. for django-storages' S3Storage:
+        # {"bucket_name": "photos", "endpoint_url": "https://s3.example", "region_name": "cn-east-1"}
+        "OPTIONS": json.loads(os.environ.get("FILE_STORAGE_OPTIONS") or "{}"),
+    },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True

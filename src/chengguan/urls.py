@@ -2,13 +2,14 @@ from django.contrib import admin
 from django.urls import include, path
 
 from chengguan.api import api
-from chengguan.web.views import LoginView, LogoutView, home
+from chengguan.web.views import LoginView, LogoutView, healthz, home
 
 urlpatterns = [
     path("", home, name="home"),
     path("login/", LoginView.as_view(), name="login"),
     path("logout/", LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("", include("chengguan.cases.urls")),

@@ -12,7 +12,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 
@@ -229,6 +228,9 @@ def _desired_limits(classes: list[dict[str, str]], examples: list[dict[str, str]
     return rows
 
 
+PACKAGED_STANDARDS = Path(__file__).resolve().parent / "seed" / "standards"
+
+
 @transaction.atomic
 def load_catalog(data_dir: Path | str | None = None, *, overwrite: bool = False) -> LoadReport:
     """Load the standard's classes and time limits; safe to run again.
@@ -236,7 +238,8 @@ def load_catalog(data_dir: Path | str | None = None, *, overwrite: bool = False)
     Missing rows are created. Rows an administrator may have edited are left alone (only
     blank fields are filled) unless `overwrite` restores the standard's values.
     """
-    standards = Path(data_dir or settings.SHARED_DATA_DIR) / "standards"
+    # The standard's tables ship with the package; a data directory given overrides them.
+    standards = Path(data_dir) / "standards" if data_dir else PACKAGED_STANDARDS
     classes = _standard_classes(standards)
     examples = _read_csv(standards / EXAMPLES_FILE)
     report = LoadReport()

@@ -27,7 +27,7 @@ from chengguan.assets.models import Component
 from chengguan.catalog.models import Kind, Responsibility, SmallClass
 from chengguan.catalog.services import ensure_stage_limits, load_catalog, suggest_department
 from chengguan.demo.geography import DISTRICT_CODE, Geography, build_geography
-from chengguan.errors import Conflict
+from chengguan.errors import Conflict, Invalid
 from chengguan.geo.codes import format_component_code
 from chengguan.geo.geometry import to_geojson
 from chengguan.geo.models import City, DutyGrid, Grid, Region
@@ -77,6 +77,10 @@ class DemoReport:
     seconds: float = 0.0
 
 
+class DemoDataMissing(Invalid):
+    pass
+
+
 class DemoExists(Conflict):
     code = "demo_exists"
 
@@ -109,6 +113,15 @@ def load_demo(
             field="city",
         )
     data_dir = Path(data_dir or settings.SHARED_DATA_DIR)
+    needed = [data_dir / "china-admin-codes-nbs2021-hangzhou" / "345-3301.json",
+              data_dir / "china-hangzhou-boundaries-datav" / "county_330111.json"]
+    missing = [str(p) for p in needed if not p.exists()]
+    if missing:
+        raise DemoDataMissing(
+            f"找不到演示城市所需的数据：{'、'.join(missing)}；请设置 SHARED_DATA_DIR",
+            f"The demo city's data is missing: {', '.join(missing)}; set SHARED_DATA_DIR",
+            field="data_dir",
+        )
     steps = tqdm(total=9, desc="演示城市 demo city", unit="步", disable=None if progress else True)
     with transaction.atomic():
         report = _build(seed=seed, data_dir=data_dir, steps=steps)
@@ -129,7 +142,7 @@ def _build(*, seed: int, data_dir: Path, steps: tqdm) -> DemoReport:
     from chengguan.geo.services import bump_version, create_city
     from chengguan.worktime.services import default_calendar
 
-    load_catalog(data_dir)
+    load_catalog()
     _step(steps, "分类 catalog")
 
     city = create_city(CITY_CODE, name=CITY_NAME, name_en=CITY_NAME_EN, calendar=default_calendar())

@@ -6,7 +6,9 @@ from django.dispatch import receiver
 
 
 def _address(request) -> str:
-    return request.META.get("REMOTE_ADDR", "") if request is not None else ""
+    from chengguan.ratelimit import client_address
+
+    return client_address(request)
 
 
 class ThrottledModelBackend(ModelBackend):

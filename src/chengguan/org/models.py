@@ -1,4 +1,5 @@
 from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
 
 
@@ -36,7 +37,16 @@ class Role(models.TextChoices):
     ADMIN = "admin", "系统管理员"
 
 
+class UserManager(DjangoUserManager):
+    def create_superuser(self, username, email=None, password=None, **extra_fields):
+        # A superuser runs the system: give them the administrator's role, not the default.
+        extra_fields.setdefault("role", Role.ADMIN)
+        return super().create_superuser(username, email, password, **extra_fields)
+
+
 class User(AbstractUser):
+    objects = UserManager()
+
     role = models.CharField("角色", max_length=16, choices=Role.choices, default=Role.VOLUNTEER)
     city = models.ForeignKey(
         "geo.City", on_delete=models.PROTECT, null=True, blank=True, related_name="users", verbose_name="城市"

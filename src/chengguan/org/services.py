@@ -13,6 +13,7 @@ from django.utils import timezone
 from chengguan.errors import Throttled, Unauthenticated
 from chengguan.org.auth import token_digest
 from chengguan.org.models import ApiToken, LoginFailure, User
+from chengguan.ratelimit import client_address
 
 
 def is_throttled(username: str, address: str, *, now=None) -> bool:
@@ -34,7 +35,7 @@ def check_credentials(request, username: str, password: str) -> User:
 
     Failures are counted by the backend's `user_login_failed` receiver, for every door alike.
     """
-    address = request.META.get("REMOTE_ADDR", "") if request is not None else ""
+    address = client_address(request)
     if is_throttled(username, address):
         raise Throttled(
             "登录失败次数过多，请 15 分钟后再试", "Too many failed sign-ins; try again in 15 minutes", field="username"

@@ -7,6 +7,7 @@ from chengguan.cases.models import Case
 from chengguan.cases.workflow import OPEN_STATES
 from chengguan.geo.models import City, Grid
 from chengguan.org.services import is_throttled
+from chengguan.ratelimit import client_address
 from chengguan.web.roles import home_for
 
 
@@ -29,9 +30,23 @@ class LoginView(auth_views.LoginView):
 
     def form_invalid(self, form):
         username = self.request.POST.get("username", "")
-        throttled = bool(username) and is_throttled(username, self.request.META.get("REMOTE_ADDR", ""))
+        throttled = bool(username) and is_throttled(username, client_address(self.request))
         return self.render_to_response(self.get_context_data(form=form, throttled=throttled), status=400)
 
 
 class LogoutView(auth_views.LogoutView):
     next_page = "/login/"
+
+
+def healthz(request):
+    """For load balancers and monitors: 200 when the database answers, 503 when it does not."""
+    from django.db import connection
+    from django.http import JsonResponse
+
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception:
+        return JsonResponse({"status": "unavailable", "database": False}, status=503)
+    return JsonResponse({"status": "ok", "database": True})

@@ -100,3 +100,11 @@ def test_the_command_reports_what_it_did(db, capsys):
     assert "小类 新增 140" in out
     call_command("load_catalog")
     assert "小类 新增 0" in capsys.readouterr().out
+
+
+def test_it_ships_the_same_tables_as_the_shared_standards(settings):
+    from chengguan.catalog.services import PACKAGED_STANDARDS
+
+    shared = settings.SHARED_DATA_DIR / "standards"
+    for name in ("component_classes.csv", "event_classes.csv", "time_limits_examples.csv"):
+        assert (PACKAGED_STANDARDS / name).read_bytes() == (shared / name).read_bytes()

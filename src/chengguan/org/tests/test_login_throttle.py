@@ -38,3 +38,14 @@ def test_it_refuses_weak_passwords():
         with pytest.raises(ValidationError):
             validate_password(weak)
     validate_password("chengguan-demo")
+
+
+def test_it_counts_failures_per_client_behind_the_proxy(staff, settings):
+    settings.PROXY_HOPS = 1
+    attacker = Client(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.9")
+    for n in range(25):
+        attacker.post("/admin/login/", {"username": f"guess{n}", "password": "nope"})
+    colleague = Client(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.7")
+    colleague.post("/admin/login/?next=/admin/", {"username": "boss", "password": "a-long-test-password-1"})
+    assert colleague.get("/admin/").status_code == 200
+    assert set(LoginFailure.objects.values_list("address", flat=True)) == {"203.0.113.9"}

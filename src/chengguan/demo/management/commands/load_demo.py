@@ -1,7 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.dateparse import parse_datetime
 
-from chengguan.demo.services import DEMO_PASSWORD, STAFF, Account, DemoExists, load_demo
+from chengguan.demo.services import DEMO_PASSWORD, STAFF, Account, load_demo
+from chengguan.errors import DomainError
 from chengguan.org.models import Role
 
 
@@ -40,7 +41,7 @@ class Command(BaseCommand):
                 data_dir=options["data_dir"],
                 progress=not options["no_progress"],
             )
-        except DemoExists as exc:
+        except DomainError as exc:  # the city exists already, or its data is missing
             raise CommandError(f"{exc.zh} · {exc.en}") from exc
         if report is None:
             self.stdout.write("已有城市，未生成演示数据 · a city exists already; nothing to do")
