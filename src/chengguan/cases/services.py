@@ -42,7 +42,7 @@ from chengguan.worktime.services import working_clock
 
 STAFF_SOURCES = {"inspector": Source.INSPECTOR, "volunteer": Source.VOLUNTEER}
 CALL_TAKER_SOURCES = {Source.HOTLINE, Source.MEDIA, Source.LEADER}
-TEXT_LIMITS = {"description": 2000, "address": 200, "note": 2000, "reason": 500, "result": 2000}
+TEXT_LIMITS = {"description": 2000, "address": 200, "note": 2000, "reason": 500, "result": 2000, "comment": 500}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1012,7 +1012,7 @@ def rate_case(case: Case, *, score: int, comment: str = "", now: datetime | None
         raise Conflict(
             "案件结案后才能评价", "A case can be rated once it is closed", field="score", code="state_conflict"
         )
-    comment = _text({"note": comment}, "note")
+    comment = _text({"comment": comment}, "comment")
     with transaction.atomic():
         if not Case.objects.filter(pk=case.pk, rating__isnull=True).update(
             rating=score, rating_comment=comment, rated_at=now

@@ -1,3 +1,712 @@
-"""Pages of this room (see cases/urls.py)."""
+"""The citizens' portal (市民服务) at /public/: no sign-in.
 
-urlpatterns: list = []
+Anyone may report a problem with a map pin and photos, track a case by its number, see what the
+city fixed lately and rate a closed case once. Only public data is shown (`present.public_case`):
+no reporter, no staff names, no internal notes, no photo metadata. Writes go through the
+services, rate-limited per address; a report and its photos are stored in one transaction.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Prefetch
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from chengguan.cases import photos, present, queries, services, workflow
+from chengguan.cases.models import Attachment, Case, Event, Source, TaskRequest
+from chengguan.catalog.models import SmallClass
+from chengguan.errors import DomainError, Invalid
+from chengguan.geo import services as geo
+from chengguan.geo.models import City, Region
+from chengguan.ratelimit import client_address, hit
+
+MAX_PHOTOS = 4
+RECENT = 6
+RECENT_DAYS = 30
+PUBLIC_PHOTO_STAGES = ("report", "handle", "check")
+LIMITS = {"description": 2000, "address": 200, "reporter_name": 80, "reporter_phone": 32, "comment": 500}
+PHONE = re.compile(r"^\+?[0-9][0-9 \-()]{4,30}$")
+NUMBER = re.compile(r"^[0-9]{8,20}$")
+
+# The form's fields as a citizen reads them (error summaries name them).
+FIELD_LABELS = {
+    "location": ("位置", "Location"),
+    "photos": ("照片", "Photos"),
+    "class_code": ("问题类别", "Kind of problem"),
+    "description": ("问题描述", "Description"),
+    "address": ("地点说明", "Where exactly"),
+    "reporter_name": ("称呼", "Name"),
+    "reporter_phone": ("电话", "Phone"),
+    "score": ("评分", "Score"),
+    "comment": ("评价内容", "Comment"),
+    "form": ("提交", "Submission"),
+}
+# Service field names → the form field that holds them.
+SERVICE_FIELDS = {"lon": "location", "lat": "location", "crs": "location", "file": "photos", "note": "comment"}
+
+# Common problems in everyday words, grouped, each mapped to the standard's small class.
+# (group key, 中文, English, [(class code, 中文, English, extra search words)])
+COMMON = [
+    ("garbage", "垃圾卫生", "Garbage and litter", [
+        ("E0102", "垃圾没人清", "Garbage left lying", "垃圾 乱扔 脏 清运 rubbish trash litter"),
+        ("C0305", "垃圾桶坏了、满了", "Bin broken or full", "垃圾桶 垃圾箱 满溢 bin"),
+        ("E0104", "路面脏", "Dirty road", "道路 清扫 保洁 street dirty"),
+        ("E0112", "路上撒落泥土渣土", "Spillage on the road", "遗撒 渣土 泥 spill mud"),
+        ("E0103", "建筑垃圾堆放", "Piles of rubble", "渣土 建筑垃圾 积存 rubble"),
+        ("E0117", "动物尸体", "Dead animal", "死 猫 狗 尸体 carcass"),
+    ]),
+    ("road", "道路井盖", "Roads and manhole covers", [
+        ("E0110", "路面破损、坑洼", "Broken road, potholes", "坑 破损 路面 pothole"),
+        ("C0114", "井盖破损、缺失", "Manhole cover broken or missing", "井盖 窨井 下水道盖 manhole"),
+        ("E0401", "路面塌陷", "Road collapse", "塌陷 坑 sinkhole"),
+        ("E0406", "路面积水", "Standing water", "积水 淹水 下雨 flood"),
+        ("E0404", "下水道堵塞", "Blocked drain", "下水道 堵 臭 drain sewer"),
+        ("E0402", "自来水管破裂", "Burst water pipe", "水管 漏水 爆管 leak"),
+    ]),
+    ("facility", "路灯设施", "Lamps and street furniture", [
+        ("C0118", "路灯不亮、损坏", "Street lamp out or broken", "路灯 灯 不亮 light lamp"),
+        ("C0210", "红绿灯故障", "Traffic light out of order", "红绿灯 信号灯 traffic signal"),
+        ("C0211", "护栏损坏", "Damaged guardrail", "护栏 栏杆 railing"),
+        ("C0203", "公交站亭损坏", "Damaged bus shelter", "公交 车站 bus stop"),
+        ("C0126", "健身器材损坏", "Broken fitness equipment", "健身 器材 gym"),
+        ("C0301", "公共厕所问题", "Public toilet problem", "厕所 公厕 toilet"),
+    ]),
+    ("parking", "停车占道", "Parking and blocked pavements", [
+        ("E0505", "汽车乱停", "Car parked illegally", "停车 乱停 占道 汽车 car parking"),
+        ("E0506", "单车、电动车乱停", "Bikes or e-bikes parked badly", "单车 共享单车 电动车 自行车 bicycle"),
+        ("E0504", "店外摆卖、占道经营", "Shop trading on the pavement", "店外 占道经营 shop"),
+        ("E0507", "乱堆杂物", "Things piled on the street", "堆物 堆料 杂物 clutter"),
+        ("E0107", "僵尸车、废弃车辆", "Abandoned vehicle", "僵尸车 废弃 abandoned"),
+        ("E0304", "施工占道", "Works blocking the way", "施工 围挡 roadworks"),
+    ]),
+    ("order", "摊贩与街面秩序", "Vendors and street order", [
+        ("E0501", "流动摊贩", "Street vendor", "摊贩 小贩 游商 摆摊 hawker vendor"),
+        ("E0510", "露天烧烤", "Open-air barbecue", "烧烤 夜宵 barbecue"),
+        ("E0503", "占道收废品", "Scrap buying on the street", "废品 收购 scrap"),
+        ("E0511", "沿街晾晒", "Laundry hung along the street", "晾衣 晾晒 laundry"),
+        ("E0101", "违章搭建", "Illegal construction", "违建 搭建 building"),
+    ]),
+    ("nuisance", "噪音、油烟、广告", "Noise, fumes and ads", [
+        ("E0301", "施工噪音扰民", "Construction noise", "噪音 施工 夜间 noise"),
+        ("E0508", "商铺噪音", "Noise from shops", "噪音 喇叭 音响 noise"),
+        ("E0116", "油烟污染", "Cooking fumes", "油烟 饭店 fumes smoke"),
+        ("E0302", "工地扬尘", "Dust from a building site", "扬尘 灰尘 dust"),
+        ("E0201", "小广告", "Illegal small ads", "小广告 牛皮癣 张贴 flyers"),
+        ("E0205", "招牌破损", "Damaged shop sign", "招牌 广告牌 sign"),
+    ]),
+    ("green", "绿化与河道", "Trees, green spaces and water", [
+        ("C0402", "行道树倒伏、缺损", "Street tree fallen or damaged", "树 倒 树枝 tree"),
+        ("E0106", "绿地脏乱", "Messy green space", "绿地 草坪 park"),
+        ("E0105", "河道水面脏", "Dirty river or pond", "河道 水面 漂浮 river"),
+        ("E0199", "其他问题", "Something else", "其他 other"),
+    ]),
+]
+
+# Where a case stands, in plain words: (中文 headline, English headline, tone).
+PLAIN = {
+    "reported": ("已收到，等待受理", "Received, waiting to be taken in", "info"),
+    "verifying": ("已收到，等待网格监督员到现场核实", "Received: an inspector will check it on site", "info"),
+    "pending": ("现场核实属实，等待立案", "Confirmed on site, waiting to be filed", "info"),
+    "registered": ("已立案，正在安排处理部门", "Filed: a department is being assigned", "info"),
+    "dispatched": ("已交给处理部门", "Sent to the department in charge", "info"),
+    "handling": ("处理部门正在处理", "The department is working on it", "info"),
+    "handled": ("部门已处理，等待现场核查", "Fixed by the department, waiting for an on-site check", "info"),
+    "checking": ("部门已处理，监督员正在现场核查", "Fixed by the department, an inspector is checking it", "info"),
+    "closable": ("现场核查通过，即将办结", "Checked on site: about to be closed", "good"),
+    "closed": ("已办结", "Done", "good"),
+    "suspended": ("暂缓处理", "On hold", "warn"),
+    "invalid": ("经现场核实，未发现所反映的问题", "Checked on site: the problem was not found", "end"),
+    "rejected": ("不予立案", "Not taken up", "end"),
+    "cancelled": ("已撤销", "Withdrawn", "end"),
+}
+# The loop as a citizen sees it.
+STEPS = [("已提交", "Reported"), ("核实立案", "Confirmed"), ("派给部门", "Assigned"), ("处理", "Being fixed"),
+         ("现场核查", "Checked"), ("办结", "Done")]
+STEP_OF_STATE = {"reported": 1, "verifying": 1, "pending": 1, "registered": 2, "dispatched": 3, "handling": 3,
+                 "suspended": 3, "handled": 4, "checking": 4, "closable": 5, "closed": 6}
+# What each public event means, in plain words; keyed by operation, or (operation, state it led to).
+EVENT_WORDS = {
+    "report": ("收到反映", "Report received"),
+    ("verify", "pending"): ("现场核实：问题属实", "Confirmed on site"),
+    ("verify", "invalid"): ("现场核实：未发现问题", "Not found on site"),
+    "register": ("立案", "Filed"),
+    "dispatch": ("派给处理部门", "Sent to the department"),
+    "feedback": ("部门反馈已处理", "The department reported it fixed"),
+    ("check", "closable"): ("现场核查：已解决", "Checked on site: fixed"),
+    ("check", "dispatched"): ("现场核查：尚未解决，退回重新处理", "Checked on site: not fixed yet, sent back"),
+    "close": ("办结", "Closed"),
+    "reopen": ("重新办理", "Reopened"),
+    "reject": ("不予立案", "Not taken up"),
+    "cancel": ("撤销", "Withdrawn"),
+    "merge": ("与其他案件合并办理", "Merged with another case"),
+    "decide_suspend": ("暂缓处理", "Put on hold"),
+    "resume": ("恢复处理", "Work resumed"),
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+
+
+def _english(request) -> bool:
+    return (getattr(request, "LANGUAGE_CODE", "") or "").startswith("en")
+
+
+def _pick(request, pair) -> str:
+    return pair[1] if _english(request) else pair[0]
+
+
+def _lang(request) -> str:
+    return "en" if _english(request) else "zh-hans"
+
+
+def _city(request) -> City:
+    code = (request.GET.get("city") or request.POST.get("city") or "").strip() or None
+    try:
+        return geo.city_for(None, code)
+    except DomainError:
+        raise Http404("no city") from None
+
+
+def _json_error(request, err: DomainError) -> JsonResponse:
+    return JsonResponse(err.as_dict(_lang(request)), status=err.status, json_dumps_params={"ensure_ascii": False})
+
+
+def _place_names(codes) -> dict[str, str]:
+    codes = {c for c in codes if c}
+    if not codes:
+        return {}
+    return dict(Region.objects.filter(code__in=codes).values_list("code", "name"))
+
+
+def _class_name(request, small: SmallClass) -> str:
+    return (small.name_en or small.name) if _english(request) else small.name
+
+
+def _duration(request, start, end) -> str:
+    if not start or not end:
+        return ""
+    minutes = max(0, int((end - start).total_seconds() // 60))
+    days, rest = divmod(minutes, 24 * 60)
+    hours = rest // 60
+    if _english(request):
+        if days:
+            return f"{days} d {hours} h"
+        return f"{hours} h {rest % 60} min" if hours else f"{rest % 60} min"
+    if days:
+        return f"{days}天{hours}小时"
+    return f"{hours}小时{rest % 60}分" if hours else f"{rest % 60}分钟"
+
+
+# ---------------------------------------------------------------------------------------------
+# home
+
+
+@require_GET
+def home(request):
+    return _home(request)
+
+
+def _home(request, *, lookup_error: str = "", number: str = "", status: int = 200):
+    city = _city(request)
+    now = timezone.now()
+    since = now - timedelta(days=RECENT_DAYS)
+    closed = Case.objects.filter(city=city, state=workflow.CLOSED, closed_at__gte=since)
+    # Cases with an "after" photo first, then the latest others.
+    ids: list[int] = []
+    for case_id in (
+        Attachment.objects.filter(stage__in=("handle", "check"), case__in=closed)
+        .order_by("-id")
+        .values_list("case_id", flat=True)[:60]
+    ):
+        if case_id not in ids:
+            ids.append(case_id)
+        if len(ids) == RECENT:
+            break
+    if len(ids) < RECENT:
+        ids += list(closed.exclude(pk__in=ids).order_by("-closed_at").values_list("pk", flat=True)[: RECENT - len(ids)])
+    found = {
+        c.pk: c
+        for c in Case.objects.filter(pk__in=ids)
+        .select_related("small_class")
+        .prefetch_related(
+            Prefetch("attachments", queryset=Attachment.objects.filter(stage__in=PUBLIC_PHOTO_STAGES).order_by("id"))
+        )
+    }
+    cases = [found[i] for i in ids if i in found]
+    names = _place_names(c.street_code for c in cases)
+    recent = []
+    for case in cases:
+        shots = list(case.attachments.all())
+        before = next((a for a in shots if a.stage == "report"), None)
+        after = next((a for a in reversed(shots) if a.stage in ("handle", "check")), None)
+        recent.append({
+            "number": case.number,
+            "class_name": _class_name(request, case.small_class),
+            "street": names.get(case.street_code, ""),
+            "reported_at": case.reported_at,
+            "closed_at": case.closed_at,
+            "took": _duration(request, case.reported_at, case.closed_at),
+            "before": present.attachment_urls(case, before, public=True) if before else None,
+            "after": present.attachment_urls(case, after, public=True) if after else None,
+        })
+    context = {
+        "city": city,
+        "recent": recent,
+        "received": Case.objects.filter(city=city, reported_at__gte=since).count(),
+        "closed_count": closed.count(),
+        "days": RECENT_DAYS,
+        "lookup_error": lookup_error,
+        "number": number,
+    }
+    return render(request, "cases/public/home.html", context, status=status)
+
+
+@require_GET
+def lookup(request):
+    number = re.sub(r"\s+", "", request.GET.get("number", ""))
+    if not NUMBER.match(number):
+        message = _pick(request, ("请输入案件号（8 到 20 位数字）", "Enter a case number (8 to 20 digits)"))
+        return _home(request, lookup_error=message, number=number[:40], status=422)
+    if not Case.objects.filter(number=number).exists():
+        return _missing(request, number)
+    return redirect("public-case", number=number)
+
+
+# ---------------------------------------------------------------------------------------------
+# report
+
+
+def _class_choices(request) -> tuple[list[dict], list[dict]]:
+    """The common problems by group (those the catalog has), and every other active class."""
+    english = _english(request)
+    classes = {s.code: s for s in SmallClass.objects.filter(active=True).order_by("code")}
+    groups, common = [], set()
+    for key, zh, en, items in COMMON:
+        chips = []
+        for code, label_zh, label_en, words in items:
+            small = classes.get(code)
+            if small is None:
+                continue
+            common.add(code)
+            chips.append({
+                "code": code,
+                "label": label_en if english else label_zh,
+                "standard": small.name_en if english and small.name_en else small.name,
+                "search": " ".join([label_zh, label_en, small.name, small.name_en, small.pinyin_initials, words,
+                                    code]).lower(),
+            })
+        if chips:
+            groups.append({"key": key, "label": en if english else zh, "chips": chips})
+    others = [
+        {
+            "code": s.code,
+            "label": (s.name_en or s.name) if english else s.name,
+            "standard": "",
+            "search": " ".join([s.name, s.name_en, s.pinyin_initials, s.code]).lower(),
+        }
+        for code, s in classes.items()
+        if code not in common
+    ]
+    return groups, others
+
+
+def _render_report(request, city: City, values: dict, errors: dict, *, status: int = 200):
+    groups, others = _class_choices(request)
+    summary = [(field, _pick(request, FIELD_LABELS.get(field, (field, field))), message)
+               for field, message in errors.items()]
+    context = {
+        "city": city,
+        "groups": groups,
+        "others": others,
+        "values": values,
+        "errors": errors,
+        "error_summary": summary,
+        "max_photos": MAX_PHOTOS,
+        "max_mb": settings.PHOTO_MAX_BYTES // (1024 * 1024),
+        "limits": LIMITS,
+        "strings": _script_strings(request),
+    }
+    return render(request, "cases/public/report.html", context, status=status)
+
+
+def _script_strings(request) -> dict:
+    pairs = {
+        "locating": ("正在确认位置…", "Checking the place…"),
+        "outside": ("这个位置不在本市城市管理网格范围内，请在地图上重新选择。",
+                    "This point is outside the city's grids: choose another place on the map."),
+        "chosen": ("已选位置", "Place chosen"),
+        "noGeo": ("无法获取您的位置：请允许浏览器定位，或直接在地图上点选。",
+                  "Your position is not available: allow location access, or tap the map."),
+        "finding": ("正在获取您的位置…", "Finding your position…"),
+        "needPlace": ("请在地图上点选问题所在的位置。", "Tap the map where the problem is."),
+        "needClass": ("请选择问题类别。", "Choose the kind of problem."),
+        "needWords": ("请简单描述问题，或上传一张照片。", "Describe the problem in a few words, or add a photo."),
+        "tooMany": (f"最多上传 {MAX_PHOTOS} 张照片。", f"At most {MAX_PHOTOS} photos."),
+        "notImage": ("只能上传照片（JPEG、PNG 或 WebP）。", "Only photos can be added (JPEG, PNG or WebP)."),
+        "sending": ("正在提交…", "Sending…"),
+        "failed": ("提交没有成功，请检查网络后重试。",
+                   "The report could not be sent: check the connection and try again."),
+        "remove": ("删除", "Remove"),
+        "fix": ("请修改以下内容：", "Please correct:"),
+        "noMatch": ("没有找到，可以换个说法，或选“其他问题”。",
+                    "Nothing found: try other words, or choose “Something else”."),
+    }
+    return {key: _pick(request, pair) for key, pair in pairs.items()}
+
+
+def _text_value(post, name: str) -> str:
+    return (post.get(name) or "").strip()
+
+
+def _read_report(request, city: City) -> tuple[dict, dict, list[tuple[bytes, str]], int]:
+    """Check every field before anything is stored: (values, errors by field, photos, status)."""
+    post = request.POST
+    values = {name: _text_value(post, name) for name in
+              ("class_code", "lon", "lat", "crs", "address", "description", "reporter_name", "reporter_phone",
+               "client_uuid")}
+    english = _english(request)
+    errors: dict[str, str] = {}
+    status = 422
+
+    def refuse(field: str, zh: str, en: str) -> None:
+        errors.setdefault(field, en if english else zh)
+
+    for name in ("description", "address", "reporter_name", "reporter_phone"):
+        if len(values[name]) > LIMITS[name]:
+            label = FIELD_LABELS[name]
+            refuse(name, f"{label[0]}太长了（最多 {LIMITS[name]} 字）",
+                   f"{label[1]} is too long (at most {LIMITS[name]} characters)")
+    if values["reporter_phone"] and not PHONE.match(values["reporter_phone"]):
+        refuse("reporter_phone", "电话号码格式不对", "That does not look like a phone number")
+    code = values["class_code"]
+    if not code:
+        refuse("class_code", "请选择问题类别", "Choose the kind of problem")
+    elif not SmallClass.objects.filter(code=code, active=True).exists():
+        refuse("class_code", "没有这个问题类别，请重新选择", "Unknown kind of problem: choose again")
+    if not values["lon"] or not values["lat"]:
+        refuse("location", "请在地图上点选问题所在的位置", "Tap the map where the problem is")
+    else:
+        try:
+            geo.locate_codes(city, float(values["lon"]), float(values["lat"]), crs=values["crs"] or "wgs84")
+        except ValueError:
+            refuse("location", "位置坐标无效，请在地图上重新点选", "The position is not valid: tap the map again")
+        except Invalid:
+            refuse("location", "这个位置不在本市城市管理网格范围内，请在地图上重新选择",
+                   "This point is outside the city's grids: choose another place on the map")
+    uploads = [f for f in request.FILES.getlist("photos") if f.name or f.size]
+    shots: list[tuple[bytes, str]] = []
+    if len(uploads) > MAX_PHOTOS:
+        refuse("photos", f"最多上传 {MAX_PHOTOS} 张照片", f"At most {MAX_PHOTOS} photos")
+    else:
+        limit_mb = settings.PHOTO_MAX_BYTES // (1024 * 1024)
+        for upload in uploads:
+            if upload.size > settings.PHOTO_MAX_BYTES:
+                refuse("photos", f"照片 {upload.name} 超过 {limit_mb} MB", f"Photo {upload.name} is over {limit_mb} MB")
+                status = 413
+                break
+            data = upload.read()
+            try:
+                photos.read_photo(data)
+            except Invalid:
+                refuse("photos", f"{upload.name} 不是照片：只接受 JPEG、PNG 或 WebP 图片",
+                       f"{upload.name} is not a photo: only JPEG, PNG or WebP images are accepted")
+                break
+            shots.append((data, upload.name or "photo.jpg"))
+    if not values["description"] and not uploads and "description" not in errors:
+        refuse("description", "请简单描述问题，或上传一张照片", "Describe the problem in a few words, or add a photo")
+    if status == 413 and len(errors) > 1:
+        status = 422
+    return values, errors, shots, status
+
+
+@require_http_methods(["GET", "POST"])
+def report(request):
+    city = _city(request)
+    if request.method == "GET":
+        return _render_report(request, city, {}, {})
+    wants_json = "application/json" in request.headers.get("Accept", "")
+
+    def refused(errors: dict, status: int, values: dict):
+        if wants_json:
+            return JsonResponse({"errors": errors}, status=status, json_dumps_params={"ensure_ascii": False})
+        return _render_report(request, city, values, errors, status=status)
+
+    if request.POST.get("website"):  # the honeypot: people never see this field, form-filling robots do
+        message = _pick(request, ("提交未通过校验，请刷新页面后重试",
+                                  "The form did not pass its checks: reload and try again"))
+        return refused({"form": message}, 400, {})
+    try:
+        hit("public-report", client_address(request), limit=settings.PUBLIC_RATE_PER_MINUTE, window_seconds=60)
+    except DomainError as err:
+        return refused({"form": err.message(_lang(request))}, err.status, {})
+    values, errors, shots, status = _read_report(request, city)
+    if errors:
+        return refused(errors, status, values)
+    try:
+        with transaction.atomic():
+            case, created = services.report_case(
+                actor=None,
+                city=city,
+                source=Source.PUBLIC,
+                class_code=values["class_code"],
+                lon=float(values["lon"]),
+                lat=float(values["lat"]),
+                crs=values["crs"] or "wgs84",
+                address=values["address"],
+                description=values["description"],
+                reporter_name=values["reporter_name"],
+                reporter_phone=values["reporter_phone"],
+                client_uuid=values["client_uuid"] or None,
+            )
+            if created:  # a repeated submission (same client_uuid) returns the first case as it was
+                for data, name in shots:
+                    photos.add_photo(case, data=data, filename=name, stage="report", actor=None)
+    except DomainError as err:
+        field = SERVICE_FIELDS.get(err.field or "", err.field or "form")
+        return refused({field: err.message(_lang(request))}, err.status, values)
+    url = reverse("public-thanks", kwargs={"number": case.number})
+    if wants_json:
+        return JsonResponse({"number": case.number, "url": url}, status=201 if created else 200)
+    return redirect(url)
+
+
+@require_GET
+def thanks(request, number: str):
+    case = _public_case(number)
+    if case is None:
+        return _missing(request, number)
+    return render(request, "cases/public/thanks.html", {"number": case.number})
+
+
+# ---------------------------------------------------------------------------------------------
+# track and rate
+
+
+def _public_case(number: str) -> Case | None:
+    try:
+        return queries.get_public_case(number)
+    except DomainError:
+        return None
+
+
+def _missing(request, number: str):
+    """An unknown number: the home page with the lookup form and a plain message, 404."""
+    shown = number[:40]
+    message = _pick(request, (f"没有找到案件 {shown}，请核对案件号", f"No case {shown}: check the number"))
+    return _home(request, lookup_error=message, number=shown, status=404)
+
+
+def _progress(case: Case) -> tuple[list[dict], bool]:
+    """The steps of the loop with where this case stands; and whether it ended before the last step."""
+    ended = case.state in (workflow.INVALID, workflow.REJECTED, workflow.CANCELLED)
+    if ended:
+        reached = 1
+        for stamp, step in ((case.registered_at, 2), (case.dispatched_at, 3), (case.handled_at, 4)):
+            if stamp:
+                reached = step
+        current = reached
+    else:
+        current = STEP_OF_STATE.get(case.state, 1)
+    steps = []
+    for index, label in enumerate(STEPS):
+        if case.state == workflow.CLOSED or index < current:
+            status = "done"
+        elif index == current:
+            status = "stopped" if ended else ("paused" if case.state == workflow.SUSPENDED else "current")
+        else:
+            status = "todo"
+        steps.append({"label": label, "status": status})
+    return steps, ended
+
+
+def _timeline(request, data: dict, case: Case) -> list[dict]:
+    entries = []
+    for item in data["timeline"]:
+        if item["operation"] == "suspend":  # a department's request; the approval below is what happened
+            continue
+        words = EVENT_WORDS.get((item["operation"], item["to"])) or EVENT_WORDS.get(item["operation"])
+        if words is None:
+            continue
+        entries.append({"at": item["at"], "operation": item["operation"], "what": _pick(request, words),
+                        "reply": item.get("reply") or ""})
+    for at, event_data in Event.objects.filter(
+        case=case, operation="decide_suspend", to_state=workflow.SUSPENDED, internal=False
+    ).values_list("at", "data"):
+        entries.append({"at": at.isoformat(), "operation": "decide_suspend",
+                        "what": _pick(request, EVENT_WORDS["decide_suspend"]),
+                        "reply": (event_data or {}).get("reason", "")})
+    entries.sort(key=lambda e: e["at"])
+    for entry in entries:
+        entry["at"] = datetime.fromisoformat(entry["at"])
+    return entries
+
+
+def _why(request, case: Case) -> str:
+    """The reason a case stopped or waits, as the city recorded it."""
+    if case.state == workflow.SUSPENDED:
+        return (
+            TaskRequest.objects.filter(task__case=case, kind=TaskRequest.Kind.SUSPEND, approved=True)
+            .order_by("-decided_at")
+            .values_list("reason", flat=True)
+            .first()
+            or ""
+        )
+    if case.state in (workflow.REJECTED, workflow.CANCELLED, workflow.INVALID, workflow.CLOSED):
+        return case.end_reason
+    return ""
+
+
+@require_GET
+def track(request, number: str):
+    return _track(request, number)
+
+
+def _track(request, number: str, *, rating_errors: dict | None = None, values: dict | None = None,
+           status: int = 200):
+    case = _public_case(number)
+    if case is None:
+        return _missing(request, number)
+    data = present.public_case(case)
+    steps, ended = _progress(case)
+    names = _place_names([case.street_code, case.community_code, case.district_code])
+    headline_zh, headline_en, tone = PLAIN[case.state]
+    if case.state == workflow.CANCELLED and case.duplicate_of_id:
+        headline_zh = "与另一件案件是同一问题，已合并办理"
+        headline_en = "The same problem as another case: handled there"
+    department = data["department_name"] if case.state not in (workflow.VERIFYING, workflow.REPORTED,
+                                                               workflow.PENDING, workflow.REGISTERED) else None
+    timeline = _timeline(request, data, case)
+    replies = [e["reply"] for e in timeline if e["reply"] and e["operation"] == "feedback"]
+    attachments = data["attachments"]
+    context = {
+        "case": case,
+        "data": data,
+        "headline": headline_en if _english(request) else headline_zh,
+        "tone": tone,
+        "why": _why(request, case),
+        "steps": [{"label": _pick(request, s["label"]), "status": s["status"]} for s in steps],
+        "ended": ended,
+        "class_name": _class_name(request, case.small_class),
+        "district": names.get(case.district_code, ""),
+        "street": names.get(case.street_code, ""),
+        "community": names.get(case.community_code, ""),
+        # About 100 m: enough to recognise the place, not a doorstep.
+        "lon": round(case.lon, 3),
+        "lat": round(case.lat, 3),
+        "department": department,
+        "reply": replies[-1] if replies else "",
+        "timeline": timeline,
+        "before": [a for a in attachments if a["stage"] == "report"],
+        "after": [a for a in attachments if a["stage"] in ("handle", "check")],
+        "took": _duration(request, case.reported_at, case.closed_at) if case.state == workflow.CLOSED else "",
+        "can_rate": case.state == workflow.CLOSED and case.rating is None,
+        "rating_errors": rating_errors or {},
+        "values": values or {},
+        "stars": range(1, 6),
+    }
+    return render(request, "cases/public/case.html", context, status=status)
+
+
+@require_POST
+def rate(request, number: str):
+    case = _public_case(number)
+    if case is None:
+        return _missing(request, number)
+    english = _english(request)
+    values = {"score": request.POST.get("score", ""), "comment": (request.POST.get("comment") or "").strip()}
+    errors = {}
+    try:
+        hit("public-rating", client_address(request), limit=settings.PUBLIC_RATE_PER_MINUTE, window_seconds=60)
+        try:
+            score = int(values["score"])
+        except ValueError:
+            raise Invalid("请选择 1 到 5 星", "Choose 1 to 5 stars", field="score") from None
+        if len(values["comment"]) > LIMITS["comment"]:
+            raise Invalid(f"评价内容太长了（最多 {LIMITS['comment']} 字）",
+                          f"The comment is too long (at most {LIMITS['comment']} characters)", field="comment")
+        services.rate_case(case, score=score, comment=values["comment"])
+    except DomainError as err:
+        errors[SERVICE_FIELDS.get(err.field or "", err.field or "form")] = err.message("en" if english else "zh-hans")
+        return _track(request, number, rating_errors=errors, values=values, status=err.status)
+    return redirect(reverse("public-case", kwargs={"number": case.number}) + "#rating")
+
+
+# ---------------------------------------------------------------------------------------------
+# the map's data: the public may not call the staff API, so the portal answers these itself
+
+
+def _limit_reads(request) -> None:
+    hit("public-map", client_address(request), limit=settings.PUBLIC_RATE_PER_MINUTE * 10, window_seconds=60)
+
+
+@require_GET
+def locate(request):
+    """Which street and community a point is in; 422 naming `lon` outside the city's grids."""
+    try:
+        _limit_reads(request)
+        try:
+            lon, lat = float(request.GET.get("lon", "")), float(request.GET.get("lat", ""))
+        except ValueError:
+            raise Invalid("请提供经纬度 lon、lat", "Give lon and lat", field="lon") from None
+        found = geo.locate_codes(_city(request), lon, lat, crs=request.GET.get("crs") or "wgs84")
+    except DomainError as err:
+        return _json_error(request, err)
+    names = _place_names([found.district_code, found.street_code, found.community_code])
+    return JsonResponse({
+        "district": names.get(found.district_code, ""),
+        "street": names.get(found.street_code, ""),
+        "community": names.get(found.community_code, ""),
+        "lon": found.lon,
+        "lat": found.lat,
+    }, json_dumps_params={"ensure_ascii": False})
+
+
+@require_GET
+def regions(request):
+    """The district and street boundaries (WGS84 GeoJSON): the map without background tiles."""
+    try:
+        _limit_reads(request)
+    except DomainError as err:
+        return _json_error(request, err)
+    city = _city(request)
+    features = [geo.region_feature(r) for r in geo.regions_of(city).filter(level__in=("district", "street"))]
+    response = JsonResponse(geo.feature_collection(features), json_dumps_params={"ensure_ascii": False})
+    response["Cache-Control"] = "public, max-age=600"
+    return response
+
+
+@require_GET
+def grids(request):
+    """Unit grids in a box (`bbox=minlon,minlat,maxlon,maxlat`), at most 400: shown when zoomed in."""
+    try:
+        _limit_reads(request)
+        box = geo.parse_bbox(request.GET.get("bbox"))
+        found, truncated = geo.grids_in_bbox(_city(request), box, limit=400)
+    except DomainError as err:
+        return _json_error(request, err)
+    features = [
+        {"type": "Feature", "geometry": g.geometry, "properties": {"code": g.code}} for g in found
+    ]
+    return JsonResponse(geo.feature_collection(features, truncated=truncated))
+
+
+urlpatterns = [
+    path("", home, name="public-home"),
+    path("report/", report, name="public-report"),
+    path("cases/", lookup, name="public-lookup"),
+    path("cases/<str:number>/", track, name="public-case"),
+    path("cases/<str:number>/thanks/", thanks, name="public-thanks"),
+    path("cases/<str:number>/rating", rate, name="public-rate"),
+    path("geo/locate", locate, name="public-locate"),
+    path("geo/regions", regions, name="public-regions"),
+    path("geo/grids", grids, name="public-grids"),
+]
