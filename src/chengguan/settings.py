@@ -157,10 +157,13 @@ PHOTO_MAX_BYTES = envint("PHOTO_MAX_BYTES", 10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = PHOTO_MAX_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
+# The cache holds rate-limit counters, so every worker process must share it: a file cache under
+# var/ on one machine; Redis (CACHE_BACKEND=django.core.cache.backends.redis.RedisCache,
+# CACHE_LOCATION=redis://127.0.0.1:6379) when several machines serve the city.
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "chengguan",
+        "BACKEND": os.environ.get("CACHE_BACKEND", "django.core.cache.backends.filebased.FileBasedCache"),
+        "LOCATION": os.environ.get("CACHE_LOCATION", str(VAR_DIR / "cache")),
     }
 }
 
@@ -185,3 +188,6 @@ PUBLIC_RATE_PER_MINUTE = envint("PUBLIC_RATE_PER_MINUTE", 30)
 # so they work offline.
 MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")
 MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "")
+# The coordinate system of those tiles: wgs84, or gcj02 for most Chinese web maps (pages then
+# send points picked on the map with crs=gcj02).
+MAP_TILE_CRS = os.environ.get("MAP_TILE_CRS", "wgs84")

@@ -49,6 +49,8 @@ def _task(task: Task) -> dict:
         "status": task.status,
         "dispatched_at": iso(task.dispatched_at),
         "due_at": iso(task.due_at),
+        "limit_minutes": task.limit_minutes,
+        "working_time": task.working_time,
         "signed_at": iso(task.signed_at),
         "feedback_at": iso(task.feedback_at),
         "handled_at": iso(task.handled_at),

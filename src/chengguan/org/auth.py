@@ -21,6 +21,7 @@ class TokenAuth(HttpBearer):
         if "HTTP_AUTHORIZATION" not in request.META:
             user = getattr(request, "user", None)
             if user is not None and user.is_authenticated and user.is_active:
+                _check_csrf(request)
                 return user
         return super().__call__(request)
 
@@ -55,3 +56,17 @@ def _load(digest: str):
 
 def forget_token(digest: str | None = None) -> None:
     _TOKENS.forget(digest)
+
+
+def _check_csrf(request: HttpRequest) -> None:
+    """A page session may write through the API only with the page's CSRF token, as forms do."""
+    if request.method in ("GET", "HEAD", "OPTIONS", "TRACE"):
+        return
+    from django.middleware.csrf import CsrfViewMiddleware
+
+    from chengguan.errors import Forbidden
+
+    refused = CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {})
+    if refused is not None:
+        raise Forbidden("缺少或无效的 CSRF 令牌，请刷新页面", "Missing or invalid CSRF token; reload the page",
+                        field="csrf", code="csrf")

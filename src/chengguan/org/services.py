@@ -27,7 +27,10 @@ def is_throttled(username: str, address: str, *, now=None) -> bool:
 
 
 def record_failure(username: str, address: str, *, now=None) -> None:
-    LoginFailure.objects.create(username=username.lower(), address=address, at=now or timezone.now())
+    now = now or timezone.now()
+    # Failures older than the window count for nothing: drop them as new ones come in.
+    LoginFailure.objects.filter(at__lt=now - timedelta(seconds=settings.LOGIN_FAILURE_WINDOW_SECONDS)).delete()
+    LoginFailure.objects.create(username=username.lower(), address=address, at=now)
 
 
 def check_credentials(request, username: str, password: str) -> User:

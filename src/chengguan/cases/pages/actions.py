@@ -54,7 +54,23 @@ def form_fields(post) -> dict:
     for name in TEXT_FIELDS:
         if post.get(name, "").strip():
             fields[name] = post[name].strip()
+    if "deadline" in fields:
+        fields["deadline"] = _with_offset(fields["deadline"])
     return fields
+
+
+def _with_offset(text: str) -> str:
+    """A deadline typed as local wall time (datetime-local inputs send no offset) in the city's zone."""
+    from django.utils import timezone
+    from django.utils.dateparse import parse_datetime
+
+    when = parse_datetime(text)
+    if when is None:
+        raise Invalid("deadline 应为日期时间，例如 2026-11-30 17:30", "Field 'deadline' must be a date and time",
+                      field="deadline")
+    if timezone.is_naive(when):
+        when = timezone.make_aware(when, timezone.get_current_timezone())
+    return when.isoformat()
 
 
 def _back(request, number: str) -> str:

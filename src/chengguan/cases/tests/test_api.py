@@ -328,3 +328,16 @@ def test_it_ignores_body_keys_that_shadow_its_own_arguments(world):
     body = {"version": case.version, "actor": "someone", "case": "x", "operation": "y", "now": "z", "fields": 1}
     response = post(token_client("operator"), f"/api/v1/cases/{case.number}/actions/register", body)
     assert response.status_code == 200 and response.json()["state"] == "registered"
+
+
+def test_it_needs_the_csrf_token_when_a_page_session_writes(world):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world.inspector)
+    refused = post(client, "/api/v1/cases", new_case_body(world))
+    assert refused.status_code == 403 and error_of(refused)["field"] == "csrf"
+    assert Case.objects.count() == 0
+    client.get("/m/")  # the page sets the CSRF cookie its scripts send back
+    token = client.cookies["csrftoken"].value
+    accepted = client.post("/api/v1/cases", json.dumps(new_case_body(world)), content_type="application/json",
+                           HTTP_X_CSRFTOKEN=token)
+    assert accepted.status_code == 201

@@ -95,3 +95,14 @@ def test_it_offers_a_decision_only_while_a_request_waits(world):
                      reason="等待材料")
     assert "decide_extension" in allowed_operations(world.dispatcher, case)
     assert "request_extension" not in allowed_operations(world.sanitation_user, case)
+
+
+def test_it_reads_a_deadline_without_offset_in_the_citys_zone(world):
+    case = world.make_case("registered")
+    response = signed_in("dispatcher").post(
+        f"/cases/{case.number}/act/dispatch", {"version": case.version, "deadline": "2099-11-30T17:30"})
+    assert response.status_code == 302
+    task = case.tasks.get()
+    from django.utils import timezone
+
+    assert timezone.localtime(task.due_at).strftime("%Y-%m-%d %H:%M") == "2099-11-30 17:30"

@@ -40,14 +40,23 @@ def local(value, fmt: str = "%Y-%m-%d %H:%M"):
     return timezone.localtime(value).strftime(fmt)
 
 
+@register.simple_tag(takes_context=True)
+def duration(context, value) -> str:
+    """{% duration 450 %} → 7小时30分 / 7 h 30 min, in the reader's language (negative: overdue)."""
+    return _duration(value, english=_english(context))
+
+
 @register.filter
 def minutes(value) -> str:
-    """450 → 7小时30分 (working time left or over)."""
-    if value is None:
+    """450 → 7小时30分 (Chinese; use {% duration %} where the reader may choose English)."""
+    return _duration(value, english=False)
+
+
+def _duration(value, *, english: bool) -> str:
+    if value is None or value == "":
         return ""
-    sign = "-" if value < 0 else ""
-    value = abs(int(value))
-    hours, mins = divmod(value, 60)
-    if hours:
-        return f"{sign}{hours}小时{mins:02d}分"
-    return f"{sign}{mins}分"
+    sign = "-" if int(value) < 0 else ""
+    hours, mins = divmod(abs(int(value)), 60)
+    if english:
+        return f"{sign}{hours} h {mins:02d} min" if hours else f"{sign}{mins} min"
+    return f"{sign}{hours}小时{mins:02d}分" if hours else f"{sign}{mins}分"
