@@ -22,9 +22,17 @@ def report_cases(page, count: int = 1, *, grid_index: int = 0, address: str = "�
     lon, lat = grid["center"]
     cases = []
     for i in range(count):
-        response = page.request.post("/api/v1/cases", headers=headers, data={
-            "class_code": "E0102", "lon": lon, "lat": lat, "address": f"{address} {i + 1}", "description": "地图测试",
-        })
+        response = page.request.post(
+            "/api/v1/cases",
+            headers=headers,
+            data={
+                "class_code": "E0102",
+                "lon": lon,
+                "lat": lat,
+                "address": f"{address} {i + 1}",
+                "description": "地图测试",
+            },
+        )
         assert response.status == 201, response.text()
         cases.append(response.json())
     return grid, cases
@@ -39,8 +47,8 @@ def test_it_draws_the_city_its_cases_and_clusters(new_page):
     page = new_page("operator")
     report_cases(page, 2, grid_index=3)
     page.goto("/center/map/")
-    page.wait_for_selector("path.cg-district")
-    page.wait_for_selector("path.cg-community")
+    for level in ("district", "street", "community"):  # three requests, answered in any order
+        page.wait_for_selector(f"path.cg-{level}", state="attached")
     assert page.locator("path.cg-district").count() >= 1
     assert page.locator("path.cg-street").count() >= 20
     assert page.locator("path.cg-community").count() >= 300
@@ -119,7 +127,9 @@ def test_it_filters_like_the_board_and_keeps_it_in_the_url(new_page):
 def test_it_shows_the_heat_by_grid(new_page):
     page = new_page("leader")
     grid, _ = report_cases(page, 3, grid_index=4)
-    page.goto("/center/map/?state=&layers=districts,streets,grids,cases,heat&days=7")
+    page.goto(
+        "/center/map/?state=&period=30&layers=districts,streets,communities,grids,heat&days=30&view=13/30.058/119.952"
+    )
     page.wait_for_selector("canvas.leaflet-heatmap-layer")
     page.wait_for_selector("#cg-hotlist li")
     assert page.locator("#cg-hot").is_visible()

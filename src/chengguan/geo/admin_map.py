@@ -77,11 +77,16 @@ def check_grids(
     everyone = [*grids, *neighbours]
     shapes = np.array([from_geojson(g["geometry"]) for g in everyone], dtype=object)
     valid = shapely.is_valid(shapes) if len(shapes) else np.array([], dtype=bool)
-    usable = np.array([s if ok else shapely.make_valid(s) for s, ok in zip(shapes, valid, strict=True)],
-                      dtype=object)
+    usable = np.array([s if ok else shapely.make_valid(s) for s, ok in zip(shapes, valid, strict=True)], dtype=object)
     results = [
-        GridResult(code=g["code"], name=g.get("name") or "", community=g["community"],
-                   area_m2=float(g["area_m2"]), area_class=g["area_class"], valid=bool(valid[i]))
+        GridResult(
+            code=g["code"],
+            name=g.get("name") or "",
+            community=g["community"],
+            area_m2=float(g["area_m2"]),
+            area_class=g["area_class"],
+            valid=bool(valid[i]),
+        )
         for i, g in enumerate(grids)
     ]
 
@@ -110,8 +115,12 @@ def check_grids(
     for code, community in communities.items():
         boundary = boundaries.get(code)
         mine = [usable[i] for i, g in enumerate(grids) if g["community"] == code]
-        summary = CommunityResult(code=code, name=community.get("name", ""), grids=len(mine),
-                                  area_m2=geodesic_area_m2(boundary) if boundary is not None else 0.0)
+        summary = CommunityResult(
+            code=code,
+            name=community.get("name", ""),
+            grids=len(mine),
+            area_m2=geodesic_area_m2(boundary) if boundary is not None else 0.0,
+        )
         if boundary is not None and mine:
             summary.covered_m2 = _area(shapely.intersection(shapely.union_all(mine), boundary))
         summaries.append(summary)
@@ -123,11 +132,15 @@ def _problems(result: GridResult, english: bool) -> list[str]:
     if not result.valid:
         found.append("outline is invalid (self-intersecting)" if english else "边界无效（自相交）")
     if result.outside_m2 > TOLERANCE_M2:
-        found.append(f"{result.outside_m2:,.0f} m² outside its community" if english
-                     else f"{result.outside_m2:,.0f} m² 超出所属社区")
+        found.append(
+            f"{result.outside_m2:,.0f} m² outside its community"
+            if english
+            else f"{result.outside_m2:,.0f} m² 超出所属社区"
+        )
     for code, square_metres in result.overlaps:
-        found.append(f"overlaps {code} by {square_metres:,.0f} m²" if english
-                     else f"与 {code} 重叠 {square_metres:,.0f} m²")
+        found.append(
+            f"overlaps {code} by {square_metres:,.0f} m²" if english else f"与 {code} 重叠 {square_metres:,.0f} m²"
+        )
     return found
 
 
@@ -144,21 +157,23 @@ def grid_check(request):
         street = streets[0]["code"] if streets else ""
     communities = list(
         Region.objects.filter(city=city, level=Region.Level.COMMUNITY, parent__code=street)
-        .order_by("code").values("code", "name", "geometry")
+        .order_by("code")
+        .values("code", "name", "geometry")
     )
     if community not in {c["code"] for c in communities}:
         community = ""
     chosen = [c for c in communities if not community or c["code"] == community]
 
-    envelope = shapely.total_bounds(
-        [from_geojson(c["geometry"]) for c in chosen if c["geometry"]] or [shapely.Point()]
-    )
+    envelope = shapely.total_bounds([from_geojson(c["geometry"]) for c in chosen if c["geometry"]] or [shapely.Point()])
     near = Q(community__code__in=[c["code"] for c in chosen])
     if not np.isnan(envelope).any():
-        near |= Q(min_lon__lte=envelope[2], max_lon__gte=envelope[0], min_lat__lte=envelope[3],
-                  max_lat__gte=envelope[1])
+        near |= Q(
+            min_lon__lte=envelope[2], max_lon__gte=envelope[0], min_lat__lte=envelope[3], max_lat__gte=envelope[1]
+        )
     rows = list(
-        Grid.objects.filter(city=city).filter(near).order_by("code")
+        Grid.objects.filter(city=city)
+        .filter(near)
+        .order_by("code")
         .values("code", "name", "community__code", "geometry", "area_m2", "area_class")
     )
     codes = {c["code"] for c in chosen}
@@ -174,10 +189,16 @@ def grid_check(request):
     names = {c["code"]: c["name"] for c in communities}
     table = [
         {
-            "code": r.code, "name": r.name, "community": r.community, "community_name": names.get(r.community, ""),
-            "area_m2": r.area_m2, "area": f"{r.area_m2:,.0f}", "area_class": r.area_class,
+            "code": r.code,
+            "name": r.name,
+            "community": r.community,
+            "community_name": names.get(r.community, ""),
+            "area_m2": r.area_m2,
+            "area": f"{r.area_m2:,.0f}",
+            "area_class": r.area_class,
             "area_class_name": classes.get(r.area_class, ""),
-            "ok": r.ok, "problems": _problems(r, english),
+            "ok": r.ok,
+            "problems": _problems(r, english),
         }
         for r in results
     ]
@@ -185,9 +206,14 @@ def grid_check(request):
     grid_features = {
         "type": "FeatureCollection",
         "features": [
-            {"type": "Feature", "geometry": g["geometry"],
-             "properties": {k: by_code[g["code"]][k] for k in
-                            ("code", "name", "community_name", "area_m2", "area_class", "ok", "problems")}}
+            {
+                "type": "Feature",
+                "geometry": g["geometry"],
+                "properties": {
+                    k: by_code[g["code"]][k]
+                    for k in ("code", "name", "community_name", "area_m2", "area_class", "ok", "problems")
+                },
+            }
             for g in selection
         ],
     }
@@ -195,7 +221,8 @@ def grid_check(request):
         "type": "FeatureCollection",
         "features": [
             {"type": "Feature", "geometry": c["geometry"], "properties": {"code": c["code"], "name": c["name"]}}
-            for c in chosen if c["geometry"]
+            for c in chosen
+            if c["geometry"]
         ],
     }
     context = {
@@ -209,9 +236,15 @@ def grid_check(request):
         "overlapping": sum(1 for r in results if r.overlaps),
         "invalid": sum(1 for r in results if not r.valid),
         "summaries": [
-            {"code": c.code, "name": c.name, "grids": c.grids, "area": f"{c.area_m2:,.0f}", "gap": f"{c.gap_m2:,.0f}",
-             "coverage": None if c.coverage is None else f"{c.coverage:.1%}",
-             "short": c.coverage is not None and c.coverage < COVERAGE_WARNING}
+            {
+                "code": c.code,
+                "name": c.name,
+                "grids": c.grids,
+                "area": f"{c.area_m2:,.0f}",
+                "gap": f"{c.gap_m2:,.0f}",
+                "coverage": None if c.coverage is None else f"{c.coverage:.1%}",
+                "short": c.coverage is not None and c.coverage < COVERAGE_WARNING,
+            }
             for c in summaries
         ],
         "grid_count": len(results),

@@ -22,7 +22,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Avg, Count, F, IntegerField, Max, Min, QuerySet, Sum, Value, When
 from django.db.models import Case as Choose
-from django.db.models.functions import Coalesce, Floor
+from django.db.models.functions import Coalesce, Concat, Floor
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.urls import path
@@ -56,16 +56,41 @@ MAX_HEAT_DAYS = 366
 
 LIGHTS = ("red", "yellow", "green", "none")
 LAYERS = (
-    ("districts", "区县", "Districts"), ("streets", "街道", "Streets"), ("communities", "社区", "Communities"),
-    ("grids", "单元网格", "Unit grids"), ("cases", "案件", "Cases"), ("heat", "热力", "Heat"),
+    ("districts", "区县", "Districts"),
+    ("streets", "街道", "Streets"),
+    ("communities", "社区", "Communities"),
+    ("grids", "单元网格", "Unit grids"),
+    ("cases", "案件", "Cases"),
+    ("heat", "热力", "Heat"),
 )
-SOURCE_EN = {"inspector": "Inspector", "volunteer": "Volunteer", "hotline": "Hotline", "public": "Public website",
-             "open311": "Open311", "leader": "Leader's referral", "media": "Media"}
+SOURCE_EN = {
+    "inspector": "Inspector",
+    "volunteer": "Volunteer",
+    "hotline": "Hotline",
+    "public": "Public website",
+    "open311": "Open311",
+    "leader": "Leader's referral",
+    "media": "Media",
+}
 DEFAULT_LAYERS = {"districts", "streets", "communities", "grids", "cases"}
 
 CASE_FIELDS = (
-    "id", "number", "state", "source", "class_code", "small_class__name", "small_class__name_en", "lon", "lat",
-    "address", "supervised", "urgency", "stage", "stage_due_at", "stage_yellow_at", "reported_at",
+    "id",
+    "number",
+    "state",
+    "source",
+    "class_code",
+    "small_class__name",
+    "small_class__name_en",
+    "lon",
+    "lat",
+    "address",
+    "supervised",
+    "urgency",
+    "stage",
+    "stage_due_at",
+    "stage_yellow_at",
+    "reported_at",
     "department__name",
 )
 
@@ -140,11 +165,18 @@ def filters_from(params) -> queries.Filters:
         return (params.get(name) or "").strip() or None
 
     return queries.Filters(
-        state=text("state"), department=text("department"), grid=text("grid"), community=text("community"),
-        street=text("street"), class_code=text("class_code"), light=text("light"), source=text("source"),
+        state=text("state"),
+        department=text("department"),
+        grid=text("grid"),
+        community=text("community"),
+        street=text("street"),
+        class_code=text("class_code"),
+        light=text("light"),
+        source=text("source"),
         created_after=_instant(params.get("created_after", ""), "created_after"),
         created_before=_instant(params.get("created_before", ""), "created_before"),
-        supervised=_yes_no(params.get("supervised", ""), "supervised"), q=text("q"),
+        supervised=_yes_no(params.get("supervised", ""), "supervised"),
+        q=text("q"),
     )
 
 
@@ -154,8 +186,9 @@ def parse_zoom(value: str | None) -> int:
     except ValueError:
         zoom = -1
     if not 0 <= zoom <= MAX_ZOOM:
-        raise Invalid(f"zoom 应为 0–{MAX_ZOOM} 的整数", f"Field 'zoom' must be a whole number 0–{MAX_ZOOM}",
-                      field="zoom")
+        raise Invalid(
+            f"zoom 应为 0–{MAX_ZOOM} 的整数", f"Field 'zoom' must be a whole number 0–{MAX_ZOOM}", field="zoom"
+        )
     return zoom
 
 
@@ -204,7 +237,7 @@ def _light_sums(now: datetime) -> dict[str, Any]:
 def _light(row: dict, now: datetime) -> str:
     if row["stage_due_at"] is None:
         return "none"
-    return clocks.light(now, row["stage_yellow_at"], row["stage_due_at"])
+    return clocks.light(now, row["stage_yellow_at"] or row["stage_due_at"], row["stage_due_at"])
 
 
 def case_feature(row: dict, now: datetime, english: bool) -> dict:
@@ -230,7 +263,8 @@ def case_feature(row: dict, now: datetime, english: bool) -> dict:
             "source": row["source"],
             "reported_at": timezone.localtime(row["reported_at"]).strftime("%Y-%m-%d %H:%M"),
             "due_at": timezone.localtime(row["stage_due_at"]).strftime("%Y-%m-%d %H:%M")
-            if row["stage_due_at"] else None,
+            if row["stage_due_at"]
+            else None,
             "url": f"/center/cases/{row['number']}/",
         },
     }
@@ -274,8 +308,13 @@ def map_cases(user, params, *, english: bool = False, now: datetime | None = Non
         rows = list(qs.values(*CASE_FIELDS)[: MAX_FEATURES + 1])
         if len(rows) <= MAX_FEATURES:
             features = [case_feature(r, now, english) for r in rows]
-            return {**base, "mode": "cases", "total": len(rows), "lights": _count_lights(features),
-                    "features": features}
+            return {
+                **base,
+                "mode": "cases",
+                "total": len(rows),
+                "lights": _count_lights(features),
+                "features": features,
+            }
 
     cell_lon, cell_lat = cell_size(bbox, zoom)
     # Cells lie on one grid for the whole world at this zoom (so they stay put while the map pans),
@@ -288,8 +327,15 @@ def map_cases(user, params, *, english: bool = False, now: datetime | None = Non
         .annotate(cell=key)
         .values("cell")
         .annotate(
-            n=Count("id"), mid_lon=Avg("lon"), mid_lat=Avg("lat"), west=Min("lon"), south=Min("lat"),
-            east=Max("lon"), north=Max("lat"), one=Min("id"), **_light_sums(now),
+            n=Count("id"),
+            mid_lon=Avg("lon"),
+            mid_lat=Avg("lat"),
+            west=Min("lon"),
+            south=Min("lat"),
+            east=Max("lon"),
+            north=Max("lat"),
+            one=Min("id"),
+            **_light_sums(now),
         )
         .order_by()
     )
@@ -305,8 +351,14 @@ def map_cases(user, params, *, english: bool = False, now: datetime | None = Non
     ]
     features.sort(key=lambda f: f["properties"].get("count", 1))  # big clusters drawn last, on top
     clustered = any(f["properties"]["kind"] == "cluster" for f in features)
-    return {**base, "mode": "clusters" if clustered else "cases", "cell": [cell_lon, cell_lat],
-            "total": sum(c["n"] for c in cells), "lights": _count_lights(features), "features": features}
+    return {
+        **base,
+        "mode": "clusters" if clustered else "cases",
+        "cell": [cell_lon, cell_lat],
+        "total": sum(c["n"] for c in cells),
+        "lights": _count_lights(features),
+        "features": features,
+    }
 
 
 def merge_close(cells: list[dict], cell_lon: float, cell_lat: float, *, within: float = MERGE_WITHIN) -> list[dict]:
@@ -321,8 +373,9 @@ def merge_close(cells: list[dict], cell_lon: float, cell_lat: float, *, within: 
         for dx in (-1, 0, 1):
             for dy in (-1, 0, 1):
                 for other in kept.get((key[0] + dx, key[1] + dy), ()):
-                    far = math.hypot((other["mid_lon"] - cell["mid_lon"]) / cell_lon,
-                                     (other["mid_lat"] - cell["mid_lat"]) / cell_lat)
+                    far = math.hypot(
+                        (other["mid_lon"] - cell["mid_lon"]) / cell_lon, (other["mid_lat"] - cell["mid_lat"]) / cell_lat
+                    )
                     if far < within:
                         target = other
                         break
@@ -364,33 +417,46 @@ def heat(user, params, *, now: datetime | None = None) -> dict:
     now = now or timezone.now()
     raw = (params.get("days") or "7").strip()
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_HEAT_DAYS:
-        raise Invalid(f"days 应为 1–{MAX_HEAT_DAYS} 的整数", f"Field 'days' must be a whole number 1–{MAX_HEAT_DAYS}",
-                      field="days")
+        raise Invalid(
+            f"days 应为 1–{MAX_HEAT_DAYS} 的整数",
+            f"Field 'days' must be a whole number 1–{MAX_HEAT_DAYS}",
+            field="days",
+        )
     days = int(raw)
     qs = cases_for(user, params)
     start = None
     if not params.get("created_after"):
         start = now - timedelta(days=days)
         qs = qs.filter(reported_at__gte=start)
+    # Grouped on an expression rather than the bare column: SQLite would otherwise walk the whole
+    # grid_code index to save itself a sort, reading every case of the city.
     counts = list(
-        _plain(qs).exclude(grid_code="").values("grid_code").annotate(n=Count("id")).order_by("-n", "grid_code")
+        _plain(qs)
+        .exclude(grid_code="")
+        .values(code=Concat("grid_code", Value("")))
+        .annotate(n=Count("id"))
+        .order_by("-n", "code")
     )
-    places = {
-        g["code"]: g
-        for g in Grid.objects.filter(code__in=[c["grid_code"] for c in counts]).values(
-            "code", "name", "center_lon", "center_lat", "community__name"
-        )
-    } if counts else {}
+    places = (
+        {
+            g["code"]: g
+            for g in Grid.objects.filter(code__in=[c["code"] for c in counts]).values(
+                "code", "name", "center_lon", "center_lat", "community__name"
+            )
+        }
+        if counts
+        else {}
+    )
     grids = [
         {
-            "code": c["grid_code"],
-            "name": places[c["grid_code"]]["name"] or places[c["grid_code"]]["community__name"],
+            "code": c["code"],
+            "name": places[c["code"]]["name"] or places[c["code"]]["community__name"],
             "count": c["n"],
-            "lon": round(places[c["grid_code"]]["center_lon"], 6),
-            "lat": round(places[c["grid_code"]]["center_lat"], 6),
+            "lon": round(places[c["code"]]["center_lon"], 6),
+            "lat": round(places[c["code"]]["center_lat"], 6),
         }
         for c in counts
-        if c["grid_code"] in places
+        if c["code"] in places
     ]
     return {
         "days": None if start is None else days,
@@ -418,8 +484,10 @@ def heat_json(request):
 def _extent(city_id) -> list[float] | None:
     # A grid imported without its extent counts by its centre.
     box = Grid.objects.filter(city_id=city_id).aggregate(
-        a=Min(Coalesce("min_lon", "center_lon")), b=Min(Coalesce("min_lat", "center_lat")),
-        c=Max(Coalesce("max_lon", "center_lon")), d=Max(Coalesce("max_lat", "center_lat")),
+        a=Min(Coalesce("min_lon", "center_lon")),
+        b=Min(Coalesce("min_lat", "center_lat")),
+        c=Max(Coalesce("max_lon", "center_lon")),
+        d=Max(Coalesce("max_lat", "center_lat")),
     )
     if box["a"] is None:
         return None
@@ -437,10 +505,24 @@ def map_page(request):
     if city_id:
         departments = departments.filter(city_id=city_id)
         streets = streets.filter(city_id=city_id)
-    state_choices = [(s, (workflow.STATE_LABELS[s][1] if english else workflow.STATE_LABELS[s][0]))
-                     for s in State.values]
-    picked = {name: request.GET.get(name, "") for name in
-              ("state", "light", "department", "street", "class_code", "source", "supervised", "q", "days", "period")}
+    state_choices = [
+        (s, (workflow.STATE_LABELS[s][1] if english else workflow.STATE_LABELS[s][0])) for s in State.values
+    ]
+    picked = {
+        name: request.GET.get(name, "")
+        for name in (
+            "state",
+            "light",
+            "department",
+            "street",
+            "class_code",
+            "source",
+            "supervised",
+            "q",
+            "days",
+            "period",
+        )
+    }
     if "state" not in request.GET:
         picked["state"] = "open"
     picked["days"] = picked["days"] if picked["days"].isdigit() else "7"

@@ -133,8 +133,21 @@ def test_it_never_answers_more_than_the_feature_limit(world, client, django_asse
 
 
 def cell_row(cx, cy, n, lon, lat, red=0, one=1):
-    return {"cx": cx, "cy": cy, "n": n, "mid_lon": lon, "mid_lat": lat, "west": lon, "south": lat, "east": lon,
-            "north": lat, "one": one, "red": red, "yellow": 0, "green": n - red}
+    return {
+        "cx": cx,
+        "cy": cy,
+        "n": n,
+        "mid_lon": lon,
+        "mid_lat": lat,
+        "west": lon,
+        "south": lat,
+        "east": lon,
+        "north": lat,
+        "one": one,
+        "red": red,
+        "yellow": 0,
+        "green": n - red,
+    }
 
 
 def test_it_draws_cells_whose_centres_nearly_touch_as_one():
@@ -155,8 +168,12 @@ def test_it_draws_cells_whose_centres_nearly_touch_as_one():
 @pytest.mark.parametrize("zoom", range(maps.MAX_ZOOM + 1))
 @pytest.mark.parametrize(
     "bbox",
-    [(-180.0, -90.0, 180.0, 90.0), (119.4, 29.7, 120.2, 30.3), (119.95, 30.05, 119.951, 30.051),
-     (0.0, 80.0, 170.0, 89.9)],
+    [
+        (-180.0, -90.0, 180.0, 90.0),
+        (119.4, 29.7, 120.2, 30.3),
+        (119.95, 30.05, 119.951, 30.051),
+        (0.0, 80.0, 170.0, 89.9),
+    ],
 )
 def test_it_cuts_any_box_into_no_more_cells_than_the_limit(bbox, zoom):
     cell_lon, cell_lat = maps.cell_size(bbox, zoom)
@@ -326,8 +343,9 @@ def test_it_renders_the_map_page_with_the_boards_filters(world, client, django_a
     assert "/center/map/grids/" not in html  # the grid check is the administrator's
     config = response.context["config"]
     west, south, east, north = config["extent"]  # these grids have no stored extent: their centres
-    assert (west, south, east, north) == pytest.approx([LON0 + STEP / 2, LAT0 + STEP / 2, LON0 + 2.5 * STEP,
-                                                        LAT0 + 2.5 * STEP])
+    assert (west, south, east, north) == pytest.approx(
+        [LON0 + STEP / 2, LAT0 + STEP / 2, LON0 + 2.5 * STEP, LAT0 + 2.5 * STEP]
+    )
     assert config["casesUrl"] == CASES
 
 
@@ -351,8 +369,14 @@ def test_it_links_the_grid_check_for_administrators(world, client):
 
 
 def grid_row(code, geometry, community="330111001001"):
-    return {"code": code, "name": "", "community": community, "geometry": geometry, "area_m2": 10_700.0,
-            "area_class": "A"}
+    return {
+        "code": code,
+        "name": "",
+        "community": community,
+        "geometry": geometry,
+        "area_m2": 10_700.0,
+        "area_class": "A",
+    }
 
 
 def test_it_finds_grids_outside_their_community_and_overlapping_each_other():
@@ -378,10 +402,15 @@ def test_it_finds_grids_outside_their_community_and_overlapping_each_other():
 
 
 def test_it_flags_a_self_intersecting_outline():
-    bow_tie = {"type": "Polygon", "coordinates": [[[LON0, LAT0], [LON0 + STEP, LAT0 + STEP], [LON0 + STEP, LAT0],
-                                                   [LON0, LAT0 + STEP], [LON0, LAT0]]]}
-    [result], _ = check_grids([grid_row("330111001001001", bow_tie)],
-                              {"330111001001": {"name": "", "geometry": square(LON0, LAT0, 3 * STEP)}})
+    bow_tie = {
+        "type": "Polygon",
+        "coordinates": [
+            [[LON0, LAT0], [LON0 + STEP, LAT0 + STEP], [LON0 + STEP, LAT0], [LON0, LAT0 + STEP], [LON0, LAT0]]
+        ],
+    }
+    [result], _ = check_grids(
+        [grid_row("330111001001001", bow_tie)], {"330111001001": {"name": "", "geometry": square(LON0, LAT0, 3 * STEP)}}
+    )
     assert not result.valid
     assert not result.ok
 
@@ -399,20 +428,48 @@ def test_it_shows_the_grid_check_to_administrators(world, client, django_assert_
     assert 'id="cg-no-problems"' in html
     assert "330111001001009" in html
 
-    Grid.objects.create(code="330111001001010", city=world.city, community=world.community,
-                        street_code=world.street.code, district_code=world.district.code,
-                        geometry=square(LON0 + STEP / 2, LAT0 + STEP / 2), area_m2=10_700, area_class="B",
-                        center_lon=LON0 + STEP, center_lat=LAT0 + STEP, min_lon=LON0 + STEP / 2,
-                        min_lat=LAT0 + STEP / 2, max_lon=LON0 + 1.5 * STEP, max_lat=LAT0 + 1.5 * STEP)
-    Grid.objects.create(code="330111001001011", city=world.city, community=world.community,
-                        street_code=world.street.code, district_code=world.district.code,
-                        geometry=square(LON0 + 3 * STEP, LAT0), area_m2=10_700, area_class="C",
-                        center_lon=LON0 + 3.5 * STEP, center_lat=LAT0 + STEP / 2, min_lon=LON0 + 3 * STEP,
-                        min_lat=LAT0, max_lon=LON0 + 4 * STEP, max_lat=LAT0 + STEP)
+    Grid.objects.create(
+        code="330111001001010",
+        city=world.city,
+        community=world.community,
+        street_code=world.street.code,
+        district_code=world.district.code,
+        geometry=square(LON0 + STEP / 2, LAT0 + STEP / 2),
+        area_m2=10_700,
+        area_class="B",
+        center_lon=LON0 + STEP,
+        center_lat=LAT0 + STEP,
+        min_lon=LON0 + STEP / 2,
+        min_lat=LAT0 + STEP / 2,
+        max_lon=LON0 + 1.5 * STEP,
+        max_lat=LAT0 + 1.5 * STEP,
+    )
+    Grid.objects.create(
+        code="330111001001011",
+        city=world.city,
+        community=world.community,
+        street_code=world.street.code,
+        district_code=world.district.code,
+        geometry=square(LON0 + 3 * STEP, LAT0),
+        area_m2=10_700,
+        area_class="C",
+        center_lon=LON0 + 3.5 * STEP,
+        center_lat=LAT0 + STEP / 2,
+        min_lon=LON0 + 3 * STEP,
+        min_lat=LAT0,
+        max_lon=LON0 + 4 * STEP,
+        max_lat=LAT0 + STEP,
+    )
     response = client.get("/center/map/grids/", {"community": world.community.code})
     problems = {row["code"]: row["problems"] for row in response.context["problems"]}
-    assert set(problems) == {"330111001001010", "330111001001011", "330111001001004", "330111001001005",
-                             "330111001001007", "330111001001008"}
+    assert set(problems) == {
+        "330111001001010",
+        "330111001001011",
+        "330111001001004",
+        "330111001001005",
+        "330111001001007",
+        "330111001001008",
+    }
     assert any("超出所属社区" in p for p in problems["330111001001011"])
     assert any("与 330111001001010 重叠" in p for p in problems["330111001001005"])
     assert (response.context["outside"], response.context["overlapping"]) == (1, 5)

@@ -30,7 +30,8 @@
       zoomForGrids: "放大到 {z} 级显示单元网格", heatLegend: "热力：近 {d} 天每个网格的案件数",
       heatPeriod: "热力时段", legend: "图例", boundaries: "边界", gridTip: "{n} 件（近 {d} 天）",
       listGrid: "在列表中查看本网格案件", area: "面积", areaClass: "类别", noCases: "视野内没有符合条件的案件",
-      failed: "加载失败", clusterTip: "{n} 件", days: "天", zoomIn: "放大查看"
+      failed: "加载失败", clusterTip: "{n} 件", days: "天", zoomIn: "放大查看",
+      heatSummary: "近 {d} 天 {n} 件 · {g} 个网格"
     },
     en: {
       districts: "Districts", streets: "Streets", communities: "Communities", grids: "Unit grids", cases: "Cases",
@@ -42,7 +43,8 @@
       zoomForGrids: "Zoom to level {z} to see unit grids", heatLegend: "Heat: cases per grid, last {d} days",
       heatPeriod: "Heat period", legend: "Legend", boundaries: "Boundaries", gridTip: "{n} cases (last {d} days)",
       listGrid: "List this grid's cases", area: "Area", areaClass: "Class", noCases: "No matching cases in view",
-      failed: "Could not load", clusterTip: "{n} cases", days: "days", zoomIn: "Zoom in to see them"
+      failed: "Could not load", clusterTip: "{n} cases", days: "days", zoomIn: "Zoom in to see them",
+      heatSummary: "last {d} days: {n} cases in {g} grids"
     }
   };
   var COLORS = {red: "#d64545", yellow: "#d69e2e", green: "#1f9d55", none: "#8a94a6"};
@@ -203,6 +205,8 @@
           " · " + number(Math.round(p.area_m2)) + " m²" +
           (layersOn.heat && heatData ? "<br>" + fill(t.gridTip, {n: n || 0, d: heatData.days || ""}) : "");
       }, {sticky: true, className: "cg-grid-tip"});
+      layer.on("mouseover", function () { layer.setStyle({weight: 3, color: "#0b5cad"}); });
+      layer.on("mouseout", function () { layer.setStyle(gridStyle(feature)); });
       layer.on("click", function (e) {
         var n = heatByGrid[p.code];
         L.popup().setLatLng(e.latlng).setContent(
@@ -549,23 +553,34 @@
       if (on) loadingTimer = setTimeout(function () { status.classList.add("is-loading"); }, 150);
       else status.classList.remove("is-loading");
     });
-    cg.on("status", function (data) {
-      if (!data) { status.innerHTML = ""; return; }
+    var lastCases = null, lastHeat = null;
+    function heatSummary() {
+      if (!lastHeat) return "";
+      return '<span class="cg-chip cg-chip-heat"><i></i>' + esc(t.heat) + " " +
+        esc(fill(t.heatSummary, {d: lastHeat.days || "", n: number(lastHeat.total), g: number(lastHeat.grids.length)})) +
+        "</span>";
+    }
+    function renderStatus() {
+      var data = lastCases;
+      if (!data) { status.innerHTML = heatSummary() + '<span class="cg-spinner" aria-hidden="true"></span>'; return; }
       var text = data.total
         ? '<b>' + t.inView + " " + number(data.total) + " " + t.casesUnit + "</b>" +
           '<span class="muted">' + (data.mode === "clusters" ? t.clustered : t.oneByOne) + "</span>" +
           LIGHT_ORDER.filter(function (k) { return data.lights[k]; }).map(function (k) { return chip(k, data.lights[k]); }).join("")
         : '<span class="muted">' + t.noCases + "</span>";
-      status.innerHTML = text + '<span class="cg-spinner" aria-hidden="true"></span>';
+      status.innerHTML = text + heatSummary() + '<span class="cg-spinner" aria-hidden="true"></span>';
       status.setAttribute("data-mode", data.mode);
       status.setAttribute("data-total", data.total);
-    });
+    }
+    cg.on("status", function (data) { lastCases = data; renderStatus(); });
     cg.on("error", function (error) {
       status.innerHTML = '<span class="error" role="alert">' + esc(t.failed) + "：" + esc(error.message) + "</span>";
     });
     var hot = document.getElementById("cg-hot");
     var hotList = document.getElementById("cg-hotlist");
     cg.on("heat", function (data) {
+      lastHeat = data;
+      renderStatus();
       if (!hot) return;
       hot.hidden = !data;
       if (!data) return;
@@ -585,6 +600,10 @@
 
     form.addEventListener("change", function (e) {
       if (e.target.name === "days") { cg.setHeatDays(Number(e.target.value)); writeUrl(); return; }
+      if (e.target.name === "state" && !e.target.value && !form.elements.period.value) {
+        // Every case ever reported is rarely the question: all states start with the last 30 days.
+        form.elements.period.value = "30";
+      }
       if (e.target.hasAttribute("data-layer")) {
         cg.show(e.target.getAttribute("data-layer"), e.target.checked);
         writeUrl();
@@ -650,6 +669,8 @@
         byCode[p.code] = l;
         // Each layer has its own options; the class is read when its path is made, just after this.
         l.options.className = "cg-grid-check " + (p.ok ? "cg-grid-ok" : "cg-grid-bad");
+        l.on("mouseover", function () { l.setStyle({weight: 4}); l.bringToFront(); });
+        l.on("mouseout", function () { layer.resetStyle(l); });
         l.bindTooltip("<b>" + esc(p.code) + "</b> " + esc(p.name || "") + "<br>" + esc(p.community_name) + "<br>" +
           number(Math.round(p.area_m2)) + " m² · " + t.areaClass + " " + esc(p.area_class) +
           (p.problems.length ? '<br><span class="error">' + p.problems.map(esc).join("<br>") + "</span>" : ""),
