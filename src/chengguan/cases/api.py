@@ -152,7 +152,10 @@ def nearby_cases(
     """Open cases of this class near a point: the duplicate warning before a report is sent."""
     from chengguan.geo.coords import to_wgs84
 
+    from chengguan.geo.services import check_point
+
     target = _city(city) or services._default_city(request.user)
+    lon, lat = check_point(lon, lat)
     wlon, wlat = to_wgs84(lon, lat, crs)
     found = queries.nearby(
         target.pk,

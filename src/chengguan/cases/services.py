@@ -73,6 +73,9 @@ _CLASSES: TTLMemo[SmallClass | None] = TTLMemo(seconds=30.0)
 
 
 def _small_class(code: str) -> SmallClass:
+    if not isinstance(code, str) or not code:
+        raise Invalid("小类代码应为文字，例如 E0102", "Field 'class_code' must be a code such as E0102",
+                      field="class_code")
     found = _CLASSES.get(code, lambda: SmallClass.objects.filter(code=code, active=True).first())
     if found is None:
         _CLASSES.forget(code)
@@ -534,7 +537,10 @@ def _on_dispatch(step: Step) -> None:
     )
     deadline = step.fields.get("deadline")
     if deadline:
-        when = parse_datetime(deadline) if isinstance(deadline, str) else None
+        try:
+            when = parse_datetime(deadline) if isinstance(deadline, str) else None
+        except ValueError:  # shaped like a date, but no such day or hour
+            when = None
         if when is None or timezone.is_naive(when):
             raise Invalid(
                 "deadline 应为带时区的 ISO 8601 时间",

@@ -371,9 +371,13 @@ def grids_in_bbox(
     the list was cut at `limit`."""
     crs = normalize_crs(crs)
     box = shapely.box(*bbox)
-    if crs != WGS84:
+    # GCJ-02 and BD-09 differ from WGS84 only over China: a box reaching far beyond it (a
+    # whole-world default, the poles) is taken as it is rather than warped into nonsense.
+    if crs != WGS84 and bbox[1] > -80 and bbox[3] < 80:
         step = max(bbox[2] - bbox[0], bbox[3] - bbox[1]) / 8
-        box = convert(shapely.segmentize(box, step) if step > 0 else box, crs, WGS84)
+        converted = convert(shapely.segmentize(box, step) if step > 0 else box, crs, WGS84)
+        if converted.is_valid and not converted.is_empty:
+            box = converted
     shapely.prepare(box)
     min_lon, min_lat, max_lon, max_lat = box.bounds
     queryset = Grid.objects.filter(city=city).filter(

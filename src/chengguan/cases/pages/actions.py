@@ -64,7 +64,10 @@ def _with_offset(text: str) -> str:
     from django.utils import timezone
     from django.utils.dateparse import parse_datetime
 
-    when = parse_datetime(text)
+    try:
+        when = parse_datetime(text)
+    except ValueError:  # shaped like a date, but no such day or hour
+        when = None
     if when is None:
         raise Invalid("deadline 应为日期时间，例如 2026-11-30 17:30", "Field 'deadline' must be a date and time",
                       field="deadline")

@@ -341,3 +341,19 @@ def test_it_needs_the_csrf_token_when_a_page_session_writes(world):
     accepted = client.post("/api/v1/cases", json.dumps(new_case_body(world)), content_type="application/json",
                            HTTP_X_CSRFTOKEN=token)
     assert accepted.status_code == 201
+
+
+@pytest.mark.parametrize(("operation", "state", "user", "body", "field"), [
+    ("dispatch", "registered", "dispatcher", {"deadline": "2031-02-30T09:00:00+08:00"}, "deadline"),
+    ("amend", "registered", "operator", {"class_code": ["E0102"]}, "class_code"),
+])
+def test_it_refuses_impossible_values_naming_the_field(world, operation, state, user, body, field):
+    case = world.make_case(state)
+    response = post(token_client(user), f"/api/v1/cases/{case.number}/actions/{operation}",
+                    {"version": case.version, **body})
+    assert response.status_code == 422 and error_of(response)["field"] == field
+
+
+def test_it_refuses_an_impossible_point_when_looking_for_duplicates(world):
+    response = token_client("inspector").get("/api/v1/cases/nearby?class_code=E0102&lon=inf&lat=30.05")
+    assert response.status_code == 422 and error_of(response)["field"] == "lon"

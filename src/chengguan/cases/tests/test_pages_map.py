@@ -475,3 +475,12 @@ def test_it_shows_the_grid_check_to_administrators(world, client, django_assert_
     assert (response.context["outside"], response.context["overlapping"]) == (1, 5)
     features = response.context["grid_features"]["features"]
     assert {f["properties"]["code"] for f in features if not f["properties"]["ok"]} == set(problems)
+
+
+def test_it_hands_the_background_tiles_to_the_map_when_set(world, client, settings):
+    signed_in(client, world.operator)
+    assert client.get("/center/map/").context["config"]["tiles"]["url"] == ""
+    settings.MAP_TILE_URL = "https://tiles.example.gov.cn/{z}/{x}/{y}.png"
+    settings.MAP_TILE_ATTRIBUTION = "© 市规划和自然资源局"
+    tiles = client.get("/center/map/").context["config"]["tiles"]
+    assert tiles == {"url": "https://tiles.example.gov.cn/{z}/{x}/{y}.png", "attribution": "© 市规划和自然资源局"}

@@ -248,7 +248,7 @@
     // -- cases -------------------------------------------------------------------------------------
     function casePopup(p) {
       var light = p.light && p.light !== "none"
-        ? '<span class="light light-' + esc(p.light) + '">' + esc(t.lightShort[p.light]) + "</span>"
+        ? '<span class="light light-' + esc(p.light) + '">' + esc(t[p.light]) + "</span>"
         : '<span class="light cg-light-none">' + esc(t.none) + "</span>";
       var url = options.caseUrl(p.number);
       return '<div class="cg-popup cg-case-popup">' +
@@ -342,6 +342,8 @@
       if (heatRequest) heatRequest.abort();
       heatRequest = new AbortController();
       var params = Object.assign({}, filters, {days: options.heatDays});
+      delete params.created_after;  // the heat has its own period
+      delete params.created_before;
       getJSON(options.heatUrl + "?" + query(params), heatRequest.signal).then(function (data) {
         heatData = data;
         heatByGrid = {};
