@@ -151,7 +151,6 @@ def nearby_cases(
 ):
     """Open cases of this class near a point: the duplicate warning before a report is sent."""
     from chengguan.geo.coords import to_wgs84
-
     from chengguan.geo.services import check_point
 
     target = _city(city) or services._default_city(request.user)
