@@ -74,7 +74,7 @@ def build(total: int, seed: int) -> None:
                "self_handled", "reporter_name", "reporter_phone", "supervised", "priority", "end_reason",
                "reported_at", "registered_at", "dispatched_at", "closed_at", "updated_at", "department_id",
                "rework_count", "return_count", "extension_count", "stage", "stage_due_at", "stage_yellow_at",
-               "calendar_warning", "rating_comment"]
+               "calendar_warning", "rating_comment", "is_open"]
     sql = (f"INSERT INTO {Case._meta.db_table} ({', '.join(columns)}) "
            f"VALUES ({', '.join(['%s'] * len(columns))})")
     # Newest first in time order so that numbers follow the days, as they would.
@@ -108,7 +108,7 @@ def build(total: int, seed: int) -> None:
                 rng.choice(departments) if dispatched else None, 0, 0, 0,
                 {"verifying": "verify", "reported": "register", "pending": "register", "registered": "dispatch",
                  "dispatched": "handle", "handling": "handle", "checking": "check"}.get(state, "") if due else "",
-                due, yellow, "", "",
+                due, yellow, "", "", True if is_open else None,
             ))
             if len(batch) >= 5000:
                 with connection.cursor() as cursor:

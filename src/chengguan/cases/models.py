@@ -63,9 +63,9 @@ class Case(models.Model):
     lon = models.FloatField("经度")
     lat = models.FloatField("纬度")
     grid = models.ForeignKey("geo.Grid", on_delete=models.PROTECT, null=True, related_name="cases", verbose_name="网格")
-    grid_code = models.CharField("网格编码", max_length=20, db_index=True)
+    grid_code = models.CharField("网格编码", max_length=20)
     community_code = models.CharField("社区代码", max_length=40)
-    street_code = models.CharField("街道代码", max_length=40, db_index=True)
+    street_code = models.CharField("街道代码", max_length=40)
     district_code = models.CharField("区县代码", max_length=40)
     address = models.CharField("地址", max_length=200, blank=True)
     description = models.TextField("描述", blank=True)
@@ -117,6 +117,10 @@ class Case(models.Model):
     stage = models.CharField("当前阶段", max_length=10, choices=Stage.choices, blank=True)
     stage_due_at = models.DateTimeField("阶段时限", null=True, blank=True)
     stage_yellow_at = models.DateTimeField("黄灯时间", null=True, blank=True)
+    # True while the case is open, NULL once it ends: partial indexes on "is_open IS NOT NULL"
+    # hold only the open cases (a few percent of a city's history), and SQLite can use them
+    # because the test carries no parameter.
+    is_open = models.BooleanField("在办", null=True, default=True)
     calendar_warning = models.CharField("日历提示", max_length=200, blank=True)
 
     rating = models.PositiveSmallIntegerField("满意度", null=True, blank=True)
@@ -131,6 +135,11 @@ class Case(models.Model):
             models.Index(fields=["stage_due_at"], name="case_due", condition=Q(stage_due_at__isnull=False)),
             models.Index(fields=["department", "state"], name="case_department_state"),
             models.Index(fields=["class_code", "reported_at"], name="case_class_time"),
+            models.Index(fields=["street_code", "-reported_at", "-id"], name="case_street_board"),
+            models.Index(fields=["grid_code", "-reported_at", "-id"], name="case_grid_board"),
+            models.Index(fields=["-reported_at", "-id"], name="case_open_board", condition=Q(is_open__isnull=False)),
+            models.Index(fields=["lon", "lat", "stage_due_at", "stage_yellow_at"], name="case_open_map",
+                         condition=Q(is_open__isnull=False)),
         ]
 
     def __str__(self) -> str:

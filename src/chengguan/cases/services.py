@@ -918,6 +918,8 @@ def _apply(case, operation, *, actor, version, now, note, attachments, fields, s
     )
     HANDLERS[operation](step)
     expected = case.version
+    # Open cases carry is_open=True; ended ones NULL, so that partial indexes hold only the open.
+    step.updates["is_open"] = None if decision.to_state in workflow.END_STATES else True
     updated = Case.objects.filter(pk=case.pk, version=expected).update(
         state=decision.to_state, version=F("version") + 1, updated_at=now, **step.updates
     )

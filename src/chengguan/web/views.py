@@ -4,7 +4,6 @@ from django.contrib.auth import views as auth_views
 from django.shortcuts import redirect, render
 
 from chengguan.cases.models import Case
-from chengguan.cases.workflow import OPEN_STATES
 from chengguan.geo.models import City, Grid
 from chengguan.org.services import is_throttled
 from chengguan.ratelimit import client_address
@@ -17,7 +16,7 @@ def home(request):
     return render(request, "web/home.html", {
         "cities": City.objects.count(),
         "grids": Grid.objects.count(),
-        "open_cases": Case.objects.filter(state__in=OPEN_STATES).count(),
+        "open_cases": Case.objects.filter(is_open__isnull=False).count(),
     })
 
 

@@ -103,7 +103,7 @@ def _pending_requests():
 
 def queue_q(key: str, now: datetime) -> Q:
     """The cases of one work queue (a tab of the board)."""
-    open_states = Q(state__in=workflow.OPEN_STATES)
+    open_states = Q(is_open__isnull=False)
     return {
         "open": open_states,
         "verify": Q(state=workflow.VERIFYING),
@@ -201,7 +201,7 @@ def board_counts(user, bq: BoardQuery, now: datetime) -> dict[str, int]:
         queries.visible_cases(user),
         queries.Filters(**{**bq.filters.__dict__, "state": None, "light": None}),
         now=now,
-    ).filter(state__in=workflow.OPEN_STATES)
+    ).filter(is_open__isnull=False)  # the open cases, through their partial index
     counts = {
         "green": Count("pk", filter=Q(stage_yellow_at__gte=now)),
         "yellow": Count("pk", filter=Q(stage_due_at__gte=now, stage_yellow_at__lt=now)),

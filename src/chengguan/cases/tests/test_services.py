@@ -292,3 +292,11 @@ def test_it_keeps_the_event_log_append_only(world):
     with pytest.raises(ValueError):
         event.delete()
     assert case.events.get().note == ""
+
+
+def test_it_marks_open_cases_for_the_open_indexes(world):
+    case = world.make_case("closed")
+    assert case.is_open is None
+    case = world.act(case, "reopen", world.operator, at("2026-11-24 09:00"), reason="未修复")
+    assert case.is_open is True
+    assert world.report().is_open is True
