@@ -20,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,6 +75,10 @@ def build(total: int, seed: int) -> None:
                "reported_at", "registered_at", "dispatched_at", "closed_at", "updated_at", "department_id",
                "rework_count", "return_count", "extension_count", "stage", "stage_due_at", "stage_yellow_at",
                "calendar_warning", "rating_comment", "is_open"]
+    def adapt(value):
+        # Instants stored exactly as the ORM stores them on this database.
+        return connection.ops.adapt_datetimefield_value(value) if isinstance(value, datetime) else value
+
     sql = (f"INSERT INTO {Case._meta.db_table} ({', '.join(columns)}) "
            f"VALUES ({', '.join(['%s'] * len(columns))})")
     # Newest first in time order so that numbers follow the days, as they would.
@@ -111,10 +115,12 @@ def build(total: int, seed: int) -> None:
                 due, yellow, "", "", True if is_open else None,
             ))
             if len(batch) >= 5000:
+                batch = [tuple(adapt(v) for v in row) for row in batch]
                 with connection.cursor() as cursor:
                     cursor.executemany(sql, batch)
                 batch.clear()
         if batch:
+            batch = [tuple(adapt(v) for v in row) for row in batch]
             with connection.cursor() as cursor:
                 cursor.executemany(sql, batch)
     with connection.cursor() as cursor:

@@ -47,10 +47,10 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='case',
-            index=models.Index(condition=models.Q(('is_open__isnull', False)), fields=['-reported_at', '-id'], name='case_open_board'),
+            index=models.Index(condition=models.Q(('is_open__isnull', False)), fields=['city', '-reported_at', '-id'], name='case_open_board'),
         ),
         migrations.AddIndex(
             model_name='case',
-            index=models.Index(condition=models.Q(('is_open__isnull', False)), fields=['lon', 'lat', 'stage_due_at', 'stage_yellow_at'], name='case_open_map'),
+            index=models.Index(condition=models.Q(('is_open__isnull', False)), fields=['city', 'lon', 'lat', 'stage_due_at', 'stage_yellow_at'], name='case_open_map'),
         ),
     ]

@@ -327,7 +327,10 @@ def make_row(case: Case, now: datetime, streets: dict[str, str], en: bool) -> Ro
 
 
 def with_board_relations(qs: QuerySet[Case]) -> QuerySet[Case]:
-    return qs.select_related("small_class", "department", "suggested_department", "city__calendar").prefetch_related(
+    # The city is fetched apart (prefetch), not joined: a join on it makes SQLite walk the city
+    # table first and sort every case instead of reading the newest through the board index.
+    return qs.select_related("small_class", "department", "suggested_department").prefetch_related(
+        "city__calendar",
         Prefetch("clocks", queryset=StageClock.objects.filter(ended_at__isnull=True).order_by("-id"),
                  to_attr="open_clocks")
     )

@@ -224,12 +224,13 @@ def test_it_keeps_the_board_to_a_handful_of_queries_whatever_its_size(world, dja
         assert len(numbers(response)) == min(size, 30)
         counted.append(len(queries))
     assert counted[0] == counted[1]
-    # session, user, street names, the page, its running clocks, one aggregate of counts, the filter lists
-    with django_assert_max_num_queries(8):
+    # session, user, street names, the page, its city and calendar, its running clocks, one aggregate
+    # of counts, the filter lists
+    with django_assert_max_num_queries(10):
         client.get("/center/?queue=open&size=100")
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(8):
         client.get("/center/?queue=open&size=100", HTTP_HX_REQUEST="true")
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(7):
         assert client.get("/center/export.xlsx?queue=open").status_code == 200
 
 
