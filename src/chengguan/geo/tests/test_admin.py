@@ -84,3 +84,8 @@ def test_it_records_a_version_when_grids_are_deleted(admin_client):
     admin_client.post("/admin/geo/grid/", {"action": "delete_selected", "_selected_action": ids, "post": "yes"})
     assert Grid.objects.count() == 0
     assert GeoVersion.objects.count() == before + 2
+
+
+def test_it_links_the_grid_list_to_the_map_check(admin_client):
+    response = admin_client.get("/admin/geo/grid/")
+    assert response.status_code == 200 and "/center/map/grids/" in response.content.decode()
