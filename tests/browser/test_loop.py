@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 import uuid
 
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from tests.browser.test_mobile import api, as_file, field_page, fill_report, photo, token_for, wait_sent
@@ -57,17 +56,10 @@ def test_it_walks_a_case_round_the_loop_through_every_room(new_page, server):
     checker = next(c["assignee"] for c in case["clocks"] if c["stage"] == "check")
     phone = field_page(new_page, checker or "inspector")
     phone.goto("/m/")
-    phone.wait_for_load_state("networkidle")
-    # The list re-sorts itself nearest first when the phone's position arrives, which may
-    # redraw the card under the test's hand: pick the photo again until the card keeps it.
-    for _ in range(4):
-        card = phone.locator(f"#task-{number}")
-        card.locator("input[type=file]").set_input_files(files=[as_file(photo(800, 600, (50, 140, 80)))])
-        try:
-            card.locator(".m-previews img").wait_for(timeout=5_000)
-            break
-        except PlaywrightTimeout:
-            continue
+    phone.wait_for_selector(".m-order:has-text('按距离由近到远')")  # re-sorted from the phone's position
+    card = phone.locator(f"#task-{number}")
+    card.locator("input[type=file]").set_input_files(files=[as_file(photo(800, 600, (50, 140, 80)))])
+    card.locator(".m-previews img").wait_for()
     card.locator("button[name=fixed][value=true]").click()
     expect(phone.locator(f"#task-{number}")).to_have_count(0)
 
