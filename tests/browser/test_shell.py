@@ -20,6 +20,8 @@ def test_it_takes_each_role_home(new_page, username, home):
     page = new_page()
     sign_in(page, username)
     assert page.url.endswith(home)
+    # the home is a real page of that role: it answers 200, not the 403 or 404 page
+    assert page.goto(home).status == 200
 
 
 def test_it_refuses_a_wrong_password_in_the_users_language(new_page):

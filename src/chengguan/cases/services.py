@@ -261,7 +261,6 @@ def report_case(
         reporter_phone=(reporter_phone or "").strip()[:32],
         client_uuid=client_uuid or None,
         reported_at=now,
-        updated_at=now,
         stage=first_stage,
         stage_due_at=mark.due_at,
         stage_yellow_at=mark.yellow_at,

@@ -230,6 +230,14 @@ STATE_LABELS = {
 }
 
 
+# Report channels (Case.source), as pages name them.
+SOURCE_LABELS = {
+    "inspector": ("监督员", "Inspector"), "volunteer": ("志愿者", "Volunteer"), "hotline": ("热线", "Hotline"),
+    "public": ("公众网站", "Public website"), "open311": ("Open311", "Open311"), "leader": ("领导交办", "Leader"),
+    "media": ("媒体", "Media"),
+}
+
+
 @dataclass(frozen=True)
 class Decision:
     operation: str

@@ -18,22 +18,14 @@ from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import TruncDate
 
 from chengguan.cases import clocks, workflow
-from chengguan.cases.models import Case, Event, Source, StageClock, Task
+from chengguan.cases.models import Case, Event, StageClock, Task
 from chengguan.cases.queries import visible_cases
 from chengguan.geo.models import Grid, Region
 from chengguan.worktime.services import working_clock
 
 OPEN = sorted(workflow.OPEN_STATES)
 CLOSED = workflow.CLOSED
-SOURCE_NAMES = {
-    Source.INSPECTOR: ("监督员上报", "inspectors"),
-    Source.VOLUNTEER: ("志愿者上报", "volunteers"),
-    Source.HOTLINE: ("热线", "hotline"),
-    Source.PUBLIC: ("公众网站", "public website"),
-    Source.OPEN311: ("Open311", "Open311"),
-    Source.LEADER: ("领导交办", "leaders"),
-    Source.MEDIA: ("媒体曝光", "media"),
-}
+SOURCE_NAMES = workflow.SOURCE_LABELS
 STAGE_NAMES = {
     workflow.VERIFY: ("核实", "verify"),
     workflow.REGISTER: ("立案", "register"),

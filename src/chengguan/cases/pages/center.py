@@ -37,15 +37,7 @@ DEFAULT_PAGE_SIZE = 50
 EXPORT_LIMIT = 5000
 REFRESH_SECONDS = 45
 
-SOURCE_LABELS = {
-    Source.INSPECTOR: ("监督员", "Inspector"),
-    Source.VOLUNTEER: ("志愿者", "Volunteer"),
-    Source.HOTLINE: ("热线", "Hotline"),
-    Source.PUBLIC: ("公众", "Public"),
-    Source.OPEN311: ("Open311", "Open311"),
-    Source.LEADER: ("领导交办", "Leader"),
-    Source.MEDIA: ("媒体", "Media"),
-}
+SOURCE_LABELS = workflow.SOURCE_LABELS
 STAGE_LABELS = {
     "verify": ("核实", "verify"),
     "register": ("立案", "register"),

@@ -63,15 +63,6 @@ LAYERS = (
     ("cases", "案件", "Cases"),
     ("heat", "热力", "Heat"),
 )
-SOURCE_EN = {
-    "inspector": "Inspector",
-    "volunteer": "Volunteer",
-    "hotline": "Hotline",
-    "public": "Public website",
-    "open311": "Open311",
-    "leader": "Leader's referral",
-    "media": "Media",
-}
 DEFAULT_LAYERS = {"districts", "streets", "communities", "grids", "cases"}
 
 CASE_FIELDS = (
@@ -535,7 +526,8 @@ def map_page(request):
             for c in classes.values("code", "name", "name_en", "kind")
         ],
         "states": state_choices,
-        "sources": [(value, SOURCE_EN.get(value, label) if english else label) for value, label in Source.choices],
+        "sources": [(value, workflow.SOURCE_LABELS.get(value, (label, label))[int(english)])
+                    for value, label in Source.choices],
         "heat_days": HEAT_DAYS,
         "layers": [(name, zh if not english else en, name in shown) for name, zh, en in LAYERS],
         "picked": picked,
