@@ -60,6 +60,10 @@ INSTALLED_APPS = [
     "chengguan.cases",
     "chengguan.demo",
     "chengguan.web",
+    "chengguan.evaluation",
+    "chengguan.open311",
+    "chengguan.imports",
+    "chengguan.notify",
 ]
 
 MIDDLEWARE = [

@@ -14,4 +14,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("", include("chengguan.cases.urls")),
     path("dashboard/", include("chengguan.web.dashboard")),
+    path("open311/v2/", include("chengguan.open311.urls")),
+    path("", include("chengguan.evaluation.urls")),
 ]

@@ -31,6 +31,7 @@ from chengguan.cases.models import (
     TaskRequest,
 )
 from chengguan.cases.permissions import check_scope, roles_for
+from chengguan.cases.signals import case_changed
 from chengguan.catalog.models import SmallClass, Urgency
 from chengguan.catalog.services import handling_limit, stage_limit, suggest_department
 from chengguan.errors import Conflict, Forbidden, Invalid, NotFound
@@ -193,6 +194,7 @@ def _default_city(actor: User | None) -> City:
 
 
 @transaction.atomic
+@transaction.atomic
 def report_case(
     *,
     actor: User | None,
@@ -285,6 +287,7 @@ def report_case(
         data={"source": source, "stage": first_stage},
     )
     _link_attachments(case, event, attachments or [])
+    case_changed.send(sender=Case, case=case, event=event)
     # What the answer needs, already in hand: no second read of what was just written.
     case.fresh = {"clocks": [clock], "events": [event], "tasks": [], "attachments": []}
     return case, True
@@ -939,6 +942,7 @@ def _apply(case, operation, *, actor, version, now, note, attachments, fields, s
     )
     _link_attachments(case, event, step.attachments)
     case.refresh_from_db()
+    case_changed.send(sender=Case, case=case, event=event)
     for next_operation, next_fields in step.after:
         case = _apply(
             case,
@@ -1025,7 +1029,7 @@ def rate_case(case: Case, *, score: int, comment: str = "", now: datetime | None
             rating=score, rating_comment=comment, rated_at=now
         ):
             raise Conflict("该案件已评价过", "This case has already been rated", field="score", code="already_rated")
-        Event.objects.create(
+        event = Event.objects.create(
             case=case,
             operation="rate",
             from_state=case.state,
@@ -1035,5 +1039,6 @@ def rate_case(case: Case, *, score: int, comment: str = "", now: datetime | None
             data={"score": score},
             note=comment,
         )
-    case.refresh_from_db()
+        case.refresh_from_db()
+        case_changed.send(sender=Case, case=case, event=event)
     return case

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ImportsConfig(AppConfig):
+    name = "chengguan.imports"
+    verbose_name = "数据导入"
