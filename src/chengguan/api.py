@@ -84,6 +84,8 @@ def _register_routers() -> None:
     from chengguan.cases.api import public_router
     from chengguan.cases.api import router as cases_router
     from chengguan.catalog.api import router as catalog_router
+    from chengguan.evaluation.api import router as evaluation_router
+    from chengguan.evaluation.bulletin_api import router as bulletin_router
     from chengguan.geo.api import router as geo_router
     from chengguan.org.api import router as org_router
 
@@ -92,6 +94,8 @@ def _register_routers() -> None:
     api.add_router("/catalog", catalog_router)
     api.add_router("/cases", cases_router)
     api.add_router("/public", public_router)
+    api.add_router("/evaluation", evaluation_router)
+    api.add_router("/bulletins", bulletin_router)
 
 
 _register_routers()

@@ -37,6 +37,9 @@ class Fact(models.Model):
             models.Index(fields=["city", "kind", "final_day", "day"], name="fact_final"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.kind} {self.subject} {self.day}"
+
 
 class Rollup(models.Model):
     """Sums of final outcomes (and day-end snapshots of pending ones) per subject and day.
@@ -73,6 +76,9 @@ class Rollup(models.Model):
         ]
         indexes = [models.Index(fields=["city", "family", "day", "snapshot", "mark"], name="rollup_period")]
 
+    def __str__(self) -> str:
+        return f"{self.family} {self.subject} {self.day}"
+
 
 class ClosedDay(models.Model):
     """A local day whose end-of-day snapshot of pending facts has been written."""
@@ -83,6 +89,9 @@ class ClosedDay(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["city", "day"], name="closed_day_unique")]
+
+    def __str__(self) -> str:
+        return str(self.day)
 
 
 class EvaluationConfig(models.Model):
@@ -159,7 +168,9 @@ class Publication(models.Model):
         verbose_name = verbose_name_plural = "评价发布"
         ordering = ["-published_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["city", "subject", "level", "period", "version"], name="publication_version")
+            models.UniqueConstraint(
+                fields=["city", "subject", "level", "period", "version"], name="publication_version"
+            )
         ]
 
     def __str__(self) -> str:

@@ -69,7 +69,9 @@ def validate_config(weights: dict, grades: list, yellow_fraction: float) -> None
         total = 0.0
         for term in terms:
             if not (isinstance(term, list | tuple) and len(term) == 3):
-                raise Invalid("权重项应为 [指标, 权重, 是否反向]", "A weight is [rate, weight, inverted]", field="weights")
+                raise Invalid(
+                    "权重项应为 [指标, 权重, 是否反向]", "A weight is [rate, weight, inverted]", field="weights"
+                )
             key, weight, inverted = term
             if key not in ind.RATES[subject]:
                 raise Invalid(f"未知指标：{key}", f"Unknown rate '{key}' for {subject}", field="weights")
@@ -294,7 +296,6 @@ def explain(subject: str, period: Period | str, key: str, code: str, *, city: Ci
     if key not in ind.KEYS[subject]:
         raise Invalid(f"只能解释计数指标：{key}", f"'{key}' is not a count of {subject}", field="explain")
     period = period_or_422(period) if isinstance(period, str) else period
-    tz = ZoneInfo(city.timezone)
     t = as_of or timezone.now()
     facts = Fact.objects.filter(
         city=city, kind__in=FACT_KINDS[subject], day__gte=period.first, day__lte=period.last, counted_at__lte=t
