@@ -287,9 +287,9 @@ def report_case(
         data={"source": source, "stage": first_stage},
     )
     _link_attachments(case, event, attachments or [])
-    case_changed.send(sender=Case, case=case, event=event)
     # What the answer needs, already in hand: no second read of what was just written.
     case.fresh = {"clocks": [clock], "events": [event], "tasks": [], "attachments": []}
+    case_changed.send(sender=Case, case=case, event=event)
     return case, True
 
 

@@ -334,7 +334,23 @@ def refresh_cases(case_ids: Iterable[int]) -> None:
 
 
 def on_case_changed(sender, case: Case, event: Event, **kwargs) -> None:
-    refresh_case(case, since=event.at)
+    fresh = getattr(case, "fresh", None)
+    if event.operation == "report" and fresh is not None:
+        _facts_of_new_report(case, event, fresh["clocks"])
+    else:
+        refresh_case(case, since=event.at)
+
+
+def _facts_of_new_report(case: Case, event: Event, clocks: list[StageClock]) -> None:
+    """A new case's facts from what intake already holds: one INSERT, no reads (intake is hot)."""
+    tz = _zone(case)
+    specs = derive(case, [event], [], clocks, {}, None)
+    Fact.objects.bulk_create([
+        Fact(city_id=case.city_id, case=case, kind=spec.kind, ref=spec.ref, subject=spec.subject,
+             community=spec.community, counted_at=spec.counted_at, day=local_day(spec.counted_at, tz),
+             history=ind.history_to_json(spec.history))
+        for spec in specs
+    ])
 
 
 # ---------------------------------------------------------------------------------------------
