@@ -159,6 +159,8 @@ WHITENOISE_USE_FINDERS = True
 # Uploads: photos above this many bytes are refused with 413.
 PHOTO_MAX_BYTES = envint("PHOTO_MAX_BYTES", 10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = PHOTO_MAX_BYTES + 1024 * 1024
+# A CJK TrueType font for PDF bulletins (.ttf/.ttc); unset: the usual system paths are searched.
+PDF_FONT = os.environ.get("PDF_FONT") or None
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # The cache holds rate-limit counters, so every worker process must share it: a file cache under
