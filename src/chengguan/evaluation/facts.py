@@ -84,8 +84,8 @@ def derive(case: Case, events: list[Event], tasks: list[Task], clocks: list[Stag
             registered_at = event.at
         if event.operation == "close":
             closures.append([event.at, None])
-        elif event.operation == "reopen" and closures and closures[-1][1] is None:
-            closures[-1][1] = event.at
+        elif event.from_state == workflow.CLOSED != event.to_state and closures and closures[-1][1] is None:
+            closures[-1][1] = event.at  # reopened, or disputed by the reporter
     if case.state not in workflow.END_STATES:
         end_at = None
     specs: list[Spec] = []
