@@ -161,6 +161,8 @@ PHOTO_MAX_BYTES = envint("PHOTO_MAX_BYTES", 10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = PHOTO_MAX_BYTES + 1024 * 1024
 # A CJK TrueType font for PDF bulletins (.ttf/.ttc); unset: the usual system paths are searched.
 PDF_FONT = os.environ.get("PDF_FONT") or None
+# Open311: the city answering requests without jurisdiction_id (default: the first city created).
+OPEN311_DEFAULT_JURISDICTION = os.environ.get("OPEN311_DEFAULT_JURISDICTION") or None
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # The cache holds rate-limit counters, so every worker process must share it: a file cache under

@@ -1,7 +1,8 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from chengguan.api import api
+from chengguan.open311.views import discovery as open311_discovery
 from chengguan.web.views import LoginView, LogoutView, healthz, home
 
 urlpatterns = [
@@ -15,5 +16,7 @@ urlpatterns = [
     path("", include("chengguan.cases.urls")),
     path("dashboard/", include("chengguan.web.dashboard")),
     path("open311/v2/", include("chengguan.open311.urls")),
+    # Where Chicago's and other deployments publish discovery: outside the versioned prefix.
+    re_path(r"^open311/discovery\.(?P<fmt>xml|json)$", open311_discovery),
     path("", include("chengguan.evaluation.urls")),
 ]

@@ -125,12 +125,25 @@ def load_demo(
     steps = tqdm(total=9, desc="演示城市 demo city", unit="步", disable=None if progress else True)
     with transaction.atomic():
         report = _build(seed=seed, data_dir=data_dir, steps=steps)
+        issue_open311_demo_key()
     steps.close()
     now = now or timezone.now()
     if cases_days > 0:
         report.cases, report.cases_note = _simulate(report.city, days=cases_days, seed=seed, now=now, progress=progress)
     report.seconds = time.monotonic() - started
     return report
+
+
+# Open311: the demo city's published key, for trying client systems on /open311/v2/ (docs/open311.md).
+OPEN311_DEMO_KEY = "chengguan-demo-key"
+
+
+def issue_open311_demo_key() -> None:
+    from chengguan.open311.models import ApiKey
+    from chengguan.open311.services import issue_key
+
+    if not ApiKey.objects.filter(key=OPEN311_DEMO_KEY).exists():
+        issue_key("演示客户端 · demo client", key=OPEN311_DEMO_KEY, contact="docs/open311.md")
 
 
 def _step(steps: tqdm, label: str) -> None:
