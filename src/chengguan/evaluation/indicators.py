@@ -384,13 +384,14 @@ def composite(rates: dict, terms) -> tuple[float | None, bool]:
     """Weighted score 0–100 over the applicable terms; (score, renormalised?).
 
     A term whose rate is not applicable drops out and the others' weights are scaled up to the
-    full 100; the second value says so. With no applicable term the score is None.
+    full 100; the second value says so. With no applicable term there is no score (None) and so
+    nothing renormalised (False).
     """
     total_weight = sum(weight for _, weight, _ in terms)
     applicable = [(rates[key], weight, inverted) for key, weight, inverted in terms if rates.get(key) is not None]
     used = sum(weight for _, weight, _ in applicable)
     if not applicable or used == 0:
-        return None, bool(terms)
+        return None, False
     points = sum(weight * ((1 - value) if inverted else value) for value, weight, inverted in applicable)
     return round(points * 100 / used, 2), used != total_weight
 
