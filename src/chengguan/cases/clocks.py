@@ -27,14 +27,19 @@ class Marks:
     yellow_at: datetime
 
 
-def marks(cal: Calendar, started_at: datetime, limit_minutes: int, *, working: bool) -> Marks:
-    """Deadline and yellow mark of a clock that starts now with this limit."""
+def marks(cal: Calendar, started_at: datetime, limit_minutes: int, *, working: bool,
+          fraction: float = YELLOW_FRACTION) -> Marks:
+    """Deadline and yellow mark of a clock that starts now with this limit.
+
+    `fraction` is the share of the limit that stays green (the city's configured light threshold).
+    """
     due = cal.add(started_at, limit_minutes, working=working)
-    yellow = cal.add(started_at, math.floor(limit_minutes * YELLOW_FRACTION), working=working)
+    yellow = cal.add(started_at, math.floor(limit_minutes * fraction), working=working)
     return Marks(due, yellow)
 
 
-def moved(cal: Calendar, started_at: datetime, due_at: datetime, minutes: int, *, working: bool) -> Marks:
+def moved(cal: Calendar, started_at: datetime, due_at: datetime, minutes: int, *, working: bool,
+          fraction: float = YELLOW_FRACTION) -> Marks:
     """Marks after the deadline moves by `minutes` (extension, suspension, check wait).
 
     The yellow mark follows the new effective limit, so the light keeps meaning "share of the
@@ -42,7 +47,7 @@ def moved(cal: Calendar, started_at: datetime, due_at: datetime, minutes: int, *
     """
     due = cal.add(due_at, minutes, working=working)
     effective = cal.elapsed(started_at, due, working=working)
-    yellow = cal.add(started_at, math.floor(effective * YELLOW_FRACTION), working=working)
+    yellow = cal.add(started_at, math.floor(effective * fraction), working=working)
     return Marks(due, yellow)
 
 
