@@ -27,6 +27,8 @@ NAV = {
     "inbox": ("/inbox/", "待办任务", "Inbox"),
     "mobile": ("/m/", "城管通", "Field"),
     "dashboard": ("/dashboard/", "领导驾驶舱", "Dashboard"),
+    "evaluation": ("/evaluation/", "综合评价", "Evaluation"),
+    "appeals": ("/evaluation/appeals/", "申诉核减", "Appeals"),
     "public": ("/public/", "市民服务", "Citizens"),
     "admin": ("/admin/", "系统管理", "Admin"),
 }
@@ -34,12 +36,12 @@ ROLE_NAV = {
     "inspector": ["mobile"],
     "volunteer": ["mobile"],
     "operator": ["center", "map"],
-    "shiftlead": ["center", "map", "dashboard"],
+    "shiftlead": ["center", "map", "dashboard", "evaluation"],
     "dispatcher": ["center", "map"],
-    "department": ["inbox"],
-    "leader": ["dashboard", "center", "map"],
-    "evaluator": ["dashboard"],
-    "admin": ["admin", "center", "map", "dashboard"],
+    "department": ["inbox", "evaluation", "appeals"],
+    "leader": ["dashboard", "evaluation", "center", "map"],
+    "evaluator": ["dashboard", "evaluation", "appeals"],
+    "admin": ["admin", "center", "map", "dashboard", "evaluation", "appeals"],
 }
 
 
