@@ -32,6 +32,9 @@ def _fast_password_hashing(settings):
     # Each test starts with empty rate-limit counters (the shared file cache outlives a test).
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
                                    "LOCATION": "tests"}}
+    from django.core.cache import cache
+
+    cache.clear()  # one LocMem store per process: empty it, or counters carry over between tests
 
 
 @pytest.fixture(autouse=True)

@@ -165,6 +165,30 @@ PDF_FONT = os.environ.get("PDF_FONT") or None
 OPEN311_DEFAULT_JURISDICTION = os.environ.get("OPEN311_DEFAULT_JURISDICTION") or None
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
+# Notifications (docs/notifications.md): senders per channel as JSON {"sms": "dotted.path", …};
+# the defaults send e-mail through Django, POST JSON to webhooks and only log SMS.
+NOTIFY_SENDERS = json.loads(os.environ.get("NOTIFY_SENDERS") or "{}")
+NOTIFY_DEPARTMENT_WEBHOOK = os.environ.get("NOTIFY_DEPARTMENT_WEBHOOK", "")
+NOTIFY_WEBHOOK_TOKEN = os.environ.get("NOTIFY_WEBHOOK_TOKEN", "")
+NOTIFY_WEBHOOK_TIMEOUT = envint("NOTIFY_WEBHOOK_TIMEOUT", 10)
+NOTIFY_MAX_ATTEMPTS = envint("NOTIFY_MAX_ATTEMPTS", 6)
+NOTIFY_RETRY_SECONDS = envint("NOTIFY_RETRY_SECONDS", 60)
+NOTIFY_LEASE_SECONDS = envint("NOTIFY_LEASE_SECONDS", 300)
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = envint("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "chengguan@localhost")
+# The public site's address, put in front of case links in messages (e.g. https://12319.example.gov.cn).
+PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
+# A reporter may say "not fixed" this many days after closure, at most this many times per case.
+PUBLIC_DISPUTE_DAYS = envint("PUBLIC_DISPUTE_DAYS", 30)
+PUBLIC_DISPUTE_LIMIT = envint("PUBLIC_DISPUTE_LIMIT", 3)
+# Attempts to prove being the reporter, per address and per case, per hour.
+PUBLIC_PROOF_PER_HOUR = envint("PUBLIC_PROOF_PER_HOUR", 20)
+
 # The cache holds rate-limit counters, so every worker process must share it: a file cache under
 # var/ on one machine; Redis (CACHE_BACKEND=django.core.cache.backends.redis.RedisCache,
 # CACHE_LOCATION=redis://127.0.0.1:6379) when several machines serve the city.

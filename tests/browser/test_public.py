@@ -172,3 +172,54 @@ def test_it_lets_a_citizen_report_track_and_rate_a_problem(new_page, server):
     assert first.locator("img").count() == 2
     assert page.inner_text(".pub-mine-list") == number
     shot(page, "public-home")
+
+
+def test_it_lets_the_reporter_add_to_a_case_and_send_it_back_when_not_fixed(new_page, server):
+    api = Api(server)
+    near = api.call("GET", "/api/v1/cases?street=330111001&page_size=1", as_user="operator")["items"][0]
+    created = api.call("POST", "/api/v1/public/cases", {
+        "class_code": "E0102", "lon": near["lon"], "lat": near["lat"], "description": "路口垃圾",
+        "reporter": {"phone": "13900002222"}})
+    number, code = created["number"], created["reporter_code"]
+    case = api.call("GET", f"/api/v1/cases/{number}", as_user="operator")
+    api.act(number, "verify", as_user=assignee(case, "verify"), valid=True)
+    api.act(number, "register", as_user="operator")
+    department = f"dept-{api.act(number, 'dispatch', as_user='dispatcher')['department']}"
+    api.act(number, "sign", as_user=department)
+
+    # The reporter adds a note with their phone number.
+    page = new_page(phone=True)
+    page.goto(f"/public/cases/{number}/")
+    page.click("#follow-up summary")
+    page.fill("#follow_up-phone", "139 0000 2222")
+    page.fill("#follow-up-note", "<b>晚上</b>又多了两袋")
+    page.click("#follow-up-form button.primary")
+    page.wait_for_selector("#citizen-done")
+    assert "反映人补充了情况" in page.inner_text(".pub-timeline")
+
+    # The department sees it in its inbox and on the task page, as text.
+    staff = new_page(department)
+    staff.goto("/inbox/")
+    assert number in staff.inner_text("#inbox-notices")
+    staff.goto(f"/inbox/cases/{number}/")
+    assert "<b>晚上</b>又多了两袋" in staff.inner_text("li[data-operation=follow_up]")
+
+    handled = api.act(number, "feedback", as_user=department, result="已清运。")
+    if handled["state"] == "handled":
+        handled = api.act(number, "request_check", as_user="operator")
+    api.act(number, "check", as_user=assignee(handled, "check"), fixed=True)
+    assert api.act(number, "close", as_user="operator")["state"] == "closed"
+
+    # Closed, but not fixed: the reporter sends it back with the reporter code.
+    page.goto(f"/public/cases/{number}/")
+    assert page.locator("form.pub-rate-form").count() == 1  # the rating is offered too
+    page.click("#dispute summary")
+    page.fill("#dispute-code", code)
+    page.fill("#dispute-note", "第二天又堆满了")
+    page.click("#dispute-form button.primary")
+    page.wait_for_selector("#citizen-done")
+    assert page.inner_text(".pub-state") == "反映人表示问题没有解决，受理员正在重新审核"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(page, "public-not-fixed")
+    case = api.call("GET", f"/api/v1/cases/{number}", as_user="operator")
+    assert case["state"] == "pending" and case["events"][-1]["operation"] == "dispute"

@@ -6,6 +6,7 @@ import json
 from datetime import datetime
 
 from django.conf import settings
+from django.db import transaction
 from django.http import FileResponse, HttpRequest
 from django.utils import timezone
 from ninja import File, Form, Query, Router, Schema
@@ -13,7 +14,7 @@ from ninja.files import UploadedFile
 from ninja.responses import Status
 from pydantic import Field
 
-from chengguan.cases import photos, present, queries, services
+from chengguan.cases import citizens, photos, present, queries, services
 from chengguan.cases.models import Attachment
 from chengguan.errors import Invalid, Malformed, NotFound, TooLarge
 from chengguan.geo.models import City
@@ -26,6 +27,7 @@ public_router = Router(tags=["public"], auth=None)
 class ReporterIn(Schema):
     name: str = Field("", max_length=80)
     phone: str = Field("", max_length=32)
+    email: str = Field("", max_length=254)
 
 
 class CaseIn(Schema):
@@ -269,10 +271,22 @@ def create_public_case(request: HttpRequest, payload: PublicCaseIn):
         description=payload.description,
         reporter_name=reporter.name,
         reporter_phone=reporter.phone,
+        reporter_email=_email(reporter.email),
+        reporter_language="en" if (getattr(request, "LANGUAGE_CODE", "") or "").startswith("en") else "zh-hans",
         client_uuid=payload.client_uuid,
         source="public",
     )
-    return Status(201 if created else 200, present.public_case(case))
+    body = present.public_case(case)
+    if created:  # given once: with the number it lets the reporter add to the case or dispute its closure
+        body["reporter_code"] = citizens.reporter_code(case.number)
+    return Status(201 if created else 200, body)
+
+
+def _email(value: str) -> str:
+    value = (value or "").strip()
+    if value and ("@" not in value or " " in value or "." not in value.rsplit("@", 1)[-1]):
+        raise Invalid("电子邮箱格式不对", "Field 'reporter.email' is not an e-mail address", field="reporter.email")
+    return value
 
 
 @public_router.get("/cases/{number}", response=dict)
@@ -295,3 +309,93 @@ def rate_case(request: HttpRequest, number: str, payload: RatingIn):
     _limit(request, "public-rating")
     case = services.rate_case(queries.get_public_case(number), score=payload.score, comment=payload.comment)
     return present.public_case(case)
+
+
+# --- the reporter ---------------------------------------------------------------------------
+
+
+def _citizen_body(request: HttpRequest) -> tuple[dict, list]:
+    """A JSON object, or a multipart form with `photos` (follow-ups may carry photos)."""
+    if request.content_type == "multipart/form-data":
+        return {key: request.POST.get(key) for key in request.POST}, request.FILES.getlist("photos")
+    return _json_object(request), []
+
+
+def _field_text(body: dict, name: str, limit: int = 2000) -> str:
+    value = body.get(name)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise Invalid(f"字段 {name} 应为文字", f"Field '{name}' must be text", field=name)
+    value = value.strip()
+    if len(value) > limit:
+        raise Invalid(f"字段 {name} 过长（最多 {limit} 字）", f"Field '{name}' is too long (max {limit})", field=name)
+    return value
+
+
+def _as_reporter(request: HttpRequest, number: str, body: dict):
+    _limit(request, "public-citizen")
+    case = queries.get_public_case(number)
+    citizens.limit_attempts(request, case.number)
+    citizens.check_reporter(case, phone=_field_text(body, "phone", 40), code=_field_text(body, "code", 40))
+    return case
+
+
+MAX_FOLLOW_UP_PHOTOS = 4
+
+
+@public_router.post(
+    "/cases/{number}/follow-ups",
+    response={201: dict},
+    openapi_extra={"description": "JSON `{note, phone | code}`, or multipart with `photos` (up to 4)."},
+)
+def follow_up_public_case(request: HttpRequest, number: str):
+    """The reporter adds a note (and photos) for the department: a `follow_up` event."""
+    body, files = _citizen_body(request)
+    case = _as_reporter(request, number, body)
+    note = _field_text(body, "note")
+    if len(files) > MAX_FOLLOW_UP_PHOTOS:
+        raise Invalid(f"最多 {MAX_FOLLOW_UP_PHOTOS} 张照片", f"At most {MAX_FOLLOW_UP_PHOTOS} photos", field="photos")
+    if not note and not files:
+        raise Invalid("缺少必填字段：note", "Field 'note' is required", field="note")
+    with transaction.atomic():
+        ids = [
+            photos.add_photo(case, data=_upload(request, f), filename=f.name, stage="follow_up", actor=None).pk
+            for f in files
+        ]
+        case = services.apply_as_citizen(case, "follow_up", note=note, attachments=ids)
+    return Status(201, present.public_case(case))
+
+
+@public_router.post("/cases/{number}/not-fixed", response=dict)
+def dispute_public_case(request: HttpRequest, number: str):
+    """The reporter says a closed case is not fixed (`dispute`): back to the call-taker for review."""
+    body, _ = _citizen_body(request)
+    case = _as_reporter(request, number, body)
+    note = _field_text(body, "note")
+    if not note:
+        raise Invalid("缺少必填字段：note（哪里没有解决）", "Field 'note' is required: what is not fixed", field="note")
+    return present.public_case(services.apply_as_citizen(case, "dispute", note=note))
+
+
+class ByPhoneIn(Schema):
+    phone: str = Field(..., max_length=40)
+    number: str = Field(..., max_length=40)
+
+
+@public_router.post("/my-cases", response=dict)
+def cases_by_phone(request: HttpRequest, payload: ByPhoneIn):
+    """Every case reported with `phone`, proven by `number`, one case reported with it.
+
+    A phone number alone lists nothing; the phone comes back masked (138****5678).
+    """
+    _, found = citizens.find_my_cases(request, phone=payload.phone, number=payload.number)
+    return {
+        "phone": present.mask_phone(citizens.phone_key(payload.phone)),
+        "items": [
+            {"number": c.number, "state": c.state, "state_name": c.get_state_display(), "class_code": c.class_code,
+             "class_name": c.small_class.name, "reported_at": present.iso(c.reported_at),
+             "closed_at": present.iso(c.closed_at)}
+            for c in found
+        ],
+    }

@@ -210,6 +210,7 @@ PUBLIC_EVENTS = {
     "check",
     "close",
     "reopen",
+    "dispute",
     "reject",
     "verify",
     "cancel",

@@ -11,9 +11,10 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -43,7 +44,10 @@ from chengguan.worktime.services import working_clock
 
 STAFF_SOURCES = {"inspector": Source.INSPECTOR, "volunteer": Source.VOLUNTEER}
 CALL_TAKER_SOURCES = {Source.HOTLINE, Source.MEDIA, Source.LEADER}
-TEXT_LIMITS = {"description": 2000, "address": 200, "note": 2000, "reason": 500, "result": 2000, "comment": 500}
+TEXT_LIMITS = {
+    "description": 2000, "address": 200, "note": 2000, "reason": 500, "result": 2000, "comment": 500, "refer_to": 200,
+}
+LANGUAGES = ("zh-hans", "en")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -211,12 +215,19 @@ def report_case(
     self_handled: bool = False,
     reporter_name: str = "",
     reporter_phone: str = "",
+    reporter_email: str = "",
+    reporter_language: str = "",
     client_uuid: uuid.UUID | str | None = None,
     source: str | None = None,
     attachments: list[int] | None = None,
     now: datetime | None = None,
 ) -> tuple[Case, bool]:
-    """Take a new report; return (case, created). A repeated `client_uuid` returns the first case."""
+    """Take a new report; return (case, created). A repeated `client_uuid` returns the first case.
+
+    `reporter_email` is not kept on the case: it reaches the `case_changed` receivers (the
+    notification contacts) with the report, as `case.reporter_email`. `reporter_language`
+    (zh-hans or en) is the language the reporter wants to be told in; the report event keeps it.
+    """
     now = _now(now)
     if client_uuid:
         try:
@@ -281,12 +292,15 @@ def report_case(
         case=case, stage=first_stage, assignee=assignee, started_at=now, limit_minutes=minutes,
         working_time=working, due_at=mark.due_at, yellow_at=mark.yellow_at,
     )
+    data = {"source": source, "stage": first_stage}
+    if reporter_language in LANGUAGES and reporter_language != LANGUAGES[0]:
+        data["language"] = reporter_language
     event = Event.objects.create(
         case=case, operation="report", from_state="", to_state=state, actor=actor,
-        actor_role=actor.role if actor else source, at=now, due_at=clock.due_at,
-        data={"source": source, "stage": first_stage},
+        actor_role=actor.role if actor else source, at=now, due_at=clock.due_at, data=data,
     )
     _link_attachments(case, event, attachments or [])
+    case.reporter_email = (reporter_email or "").strip()[:254]
     # What the answer needs, already in hand: no second read of what was just written.
     case.fresh = {"clocks": [clock], "events": [event], "tasks": [], "attachments": []}
     case_changed.send(sender=Case, case=case, event=event)
@@ -516,6 +530,10 @@ def _on_reject(step: Step) -> None:
     reason = _text(step.fields, "reason", required=True)
     step.updates["end_reason"] = reason
     step.note = step.note or reason
+    # "Not ours": who it belongs to instead (another authority, a utility, a hotline), shown publicly.
+    refer_to = _text(step.fields, "refer_to")
+    if refer_to:
+        step.data["refer_to"] = refer_to
     _stop(step, workflow.REGISTER)
 
 
@@ -762,6 +780,43 @@ def _on_reopen(step: Step) -> None:
     _start(step, workflow.REGISTER)
 
 
+def _on_dispute(step: Step) -> None:
+    reason = _text(step.fields, "reason") or step.note
+    if not reason and not step.attachments:
+        raise Invalid("请说明哪里没有解决", "Say what is not fixed", field="note")
+    closed_at = step.case.closed_at
+    days = dispute_days()
+    if closed_at is not None and step.now - closed_at > timedelta(days=days):
+        raise Conflict(
+            f"结案已超过 {days} 天，请重新反映问题",
+            f"The case was closed more than {days} days ago: please report the problem again",
+            field="state",
+            code="dispute_too_late",
+        )
+    disputes = step.case.events.filter(operation="dispute").count()
+    if disputes >= dispute_limit():
+        raise Conflict(
+            "该案件已多次反映未解决，请致电热线",
+            "This case has been reported as not fixed too many times: please call the hotline",
+            field="state",
+            code="dispute_limit",
+        )
+    step.note = step.note or reason
+    step.data["closed_at"] = closed_at.isoformat() if closed_at else None
+    step.updates.update(closed_at=None, end_reason="")
+    _start(step, workflow.REGISTER)
+
+
+def dispute_days() -> int:
+    """Days after closure in which the reporter may say a case is not fixed (PUBLIC_DISPUTE_DAYS)."""
+    return int(getattr(settings, "PUBLIC_DISPUTE_DAYS", 30))
+
+
+def dispute_limit() -> int:
+    """How many times one case may be sent back as not fixed (PUBLIC_DISPUTE_LIMIT)."""
+    return int(getattr(settings, "PUBLIC_DISPUTE_LIMIT", 3))
+
+
 def _require_note(step: Step) -> None:
     if not step.note:
         raise Invalid("缺少必填字段：note", "Field 'note' is required", field="note")
@@ -829,6 +884,7 @@ HANDLERS = {
     "check": _on_check,
     "close": _on_close,
     "reopen": _on_reopen,
+    "dispute": _on_dispute,
     "follow_up": _on_follow_up,
     "supervise": _on_supervise,
     "cancel": _on_cancel,
@@ -884,7 +940,43 @@ def apply_operation(
     return case
 
 
-def _apply(case, operation, *, actor, version, now, note, attachments, fields, system) -> Case:
+def apply_as_citizen(
+    case: Case | str,
+    operation: str,
+    *,
+    now: datetime | None = None,
+    note: str = "",
+    attachments: list[int] | None = None,
+    fields: dict | None = None,
+) -> Case:
+    """Apply `operation` for the reporter on the public portal (roles reporter and citizen).
+
+    The caller has already checked who they are (`cases.citizens.check_reporter`). A citizen
+    does not know the case's version: the conditional UPDATE still refuses a concurrent change,
+    and the operation is tried once more on the fresh row.
+    """
+    for attempt in range(2):
+        try:
+            with transaction.atomic():
+                return _apply(
+                    case,
+                    operation,
+                    actor=None,
+                    version=None,
+                    now=now,
+                    note=note,
+                    attachments=attachments or [],
+                    fields=fields or {},
+                    system=False,
+                    citizen=True,
+                )
+        except Conflict as err:
+            if err.code != "stale_version" or attempt:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _apply(case, operation, *, actor, version, now, note, attachments, fields, system, citizen=False) -> Case:
     now = _now(now)
     number = case.number if isinstance(case, Case) else case
     case = (
@@ -894,9 +986,14 @@ def _apply(case, operation, *, actor, version, now, note, attachments, fields, s
     )
     if case is None:
         raise NotFound(f"案件 {number} 不存在", f"Case {number} not found", field="number")
-    if not system and _version(version) != case.version:
+    if not system and not citizen and _version(version) != case.version:
         raise _stale(case)
-    roles = frozenset({"system"} | set(workflow.TABLE[operation].roles)) if system else roles_for(actor, case)
+    if citizen:
+        roles = frozenset({workflow.REPORTER, workflow.CITIZEN})
+    elif system:
+        roles = frozenset({"system"} | set(workflow.TABLE[operation].roles))
+    else:
+        roles = roles_for(actor, case)
     decision = workflow.decide(
         operation,
         case.state,
@@ -933,7 +1030,7 @@ def _apply(case, operation, *, actor, version, now, note, attachments, fields, s
         from_state=decision.from_state,
         to_state=decision.to_state,
         actor=actor,
-        actor_role=actor.role if actor else "system",
+        actor_role=actor.role if actor else (workflow.CITIZEN if citizen else "system"),
         at=now,
         note=step.note,
         data=step.data,
@@ -1042,3 +1139,33 @@ def rate_case(case: Case, *, score: int, comment: str = "", now: datetime | None
         case.refresh_from_db()
         case_changed.send(sender=Case, case=case, event=event)
     return case
+
+
+REMIND_COLOURS = ("yellow", "red")
+
+
+def remind_case(task: Task, colour: str, *, now: datetime | None = None) -> Event:
+    """催办: the task's handling clock turned `colour` (yellow or red); tell its department.
+
+    Writes one internal `remind` event (no state change, the version stays: nobody's open form
+    goes stale) and sends `case_changed`, so the notification outbox takes it to the department.
+    One reminder per task and colour is the caller's rule (`notify.Reminder`).
+    """
+    if colour not in REMIND_COLOURS:
+        raise Invalid("colour 应为 yellow 或 red", "Field 'colour' must be yellow or red", field="colour")
+    now = _now(now)
+    with transaction.atomic():
+        case = Case.objects.select_related("small_class", "department").get(pk=task.case_id)
+        event = Event.objects.create(
+            case=case,
+            operation="remind",
+            from_state=case.state,
+            to_state=case.state,
+            at=now,
+            actor_role="system",
+            internal=True,
+            due_at=task.due_at,
+            data={"task": task.seq, "department": task.department.code, "colour": colour},
+        )
+        case_changed.send(sender=Case, case=case, event=event)
+    return event

@@ -45,6 +45,8 @@ DISPATCHER, DEPARTMENT, LEADER = "dispatcher", "department", "leader"
 STAFF = frozenset({INSPECTOR, VOLUNTEER, OPERATOR, SHIFTLEAD, DISPATCHER, DEPARTMENT, LEADER})
 CALL_TAKERS = frozenset({OPERATOR, SHIFTLEAD})
 REPORTER = "reporter"  # the person who reported the case, whatever their role
+# A citizen on the public portal, known by the case number and their phone or reporter code.
+CITIZEN = "citizen"
 
 # Sources that need an on-site verification before filing.
 VERIFIED_SOURCES = frozenset({"public", "hotline", "media", "open311"})
@@ -189,7 +191,17 @@ TABLE: dict[str, Rule] = {
             self_handled=Outcome(CLOSED, stops=(REGISTER,)),
         ),
         _rule("reopen", {CLOSED}, CALL_TAKERS, "重新办理", "reopen", default=Outcome(PENDING, starts=(REGISTER,))),
-        _rule("follow_up", ALL_STATES, STAFF | {REPORTER}, "补充说明", "follow up", default=Outcome(None)),
+        # The reporter says a closed case is not fixed: it goes back to the call-taker for a new
+        # filing decision, as a reopen would (the service limits it to some days after closure).
+        _rule(
+            "dispute",
+            {CLOSED},
+            {CITIZEN},
+            "市民反映未解决",
+            "not fixed (reporter)",
+            default=Outcome(PENDING, starts=(REGISTER,)),
+        ),
+        _rule("follow_up", ALL_STATES, STAFF | {REPORTER, CITIZEN}, "补充说明", "follow up", default=Outcome(None)),
         _rule("supervise", OPEN_STATES, {LEADER}, "督办", "supervise", default=Outcome(None)),
         _rule(
             "cancel",

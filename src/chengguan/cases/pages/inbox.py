@@ -327,6 +327,34 @@ def department_figures(department_id: int, month: Month, *, now: datetime) -> di
 
 
 # ---------------------------------------------------------------------------------------------
+# reminders and citizens' follow-ups
+
+
+NOTICE_DAYS = 7
+NOTICE_LIMIT = 8
+NOTICE_SCAN = 200
+
+
+def notices(user, now: datetime) -> dict:
+    """The last week's reminders (催办) and reporters' follow-ups on the department's open cases, in one query."""
+    if not user.department_id:
+        return {"reminders": 0, "follow_ups": 0, "items": []}
+    wanted = Q(operation="remind") | Q(operation="follow_up", actor_role=workflow.CITIZEN)
+    found = [
+        e for e in Event.objects.filter(wanted, case__department_id=user.department_id, case__is_open=True,
+                                        at__gte=now - timedelta(days=NOTICE_DAYS))
+        .select_related("case__department").order_by("-at", "-id")[:NOTICE_SCAN]
+        # a reminder written before a return belongs to the department it was written for
+        if e.operation != "remind" or e.data.get("department") == e.case.department.code
+    ]
+    return {
+        "reminders": sum(e.operation == "remind" for e in found),
+        "follow_ups": sum(e.operation == "follow_up" for e in found),
+        "items": found[:NOTICE_LIMIT],
+    }
+
+
+# ---------------------------------------------------------------------------------------------
 # pages
 
 
@@ -367,6 +395,7 @@ def inbox(request):
     month = Month.of(request.GET.get("month"), now)
     department = Department.objects.filter(pk=user.department_id).first()
     context.update(
+        notices=notices(user, now),
         department=department,
         month=month,
         this_month=month.key == Month.of(None, now).key,
@@ -450,7 +479,8 @@ def _extension_choices(cal, task: Task, clock: StageClock | None, *, en: bool) -
             for minutes in amounts]
 
 
-EVENT_LABELS = {"report": ("上报", "report")}
+EVENT_LABELS = {"report": ("上报", "report"), "remind": ("催办", "reminder"), "rate": ("市民评价", "rating")}
+REMIND_WORDS = {"yellow": ("黄灯：时限将到", "yellow: deadline near"), "red": ("红灯：已超期", "red: overdue")}
 REQUEST_STATES = {None: ("待审批", "pending"), True: ("已批准", "approved"), False: ("未批准", "refused")}
 
 
@@ -469,10 +499,19 @@ def _event_line(event: Event, departments: dict[str, str], en: bool, span) -> st
             parts.append(("approved" if en else "批准") + (f" {span(granted)}" if granted else ""))
         else:
             parts.append("refused" if en else "不批准")
+    if event.operation == "remind" and data.get("colour") in REMIND_WORDS:
+        parts.append(REMIND_WORDS[data["colour"]][1 if en else 0])
     if event.operation == "check":
         parts.append(("fixed" if en else "通过") if event.to_state == workflow.CLOSABLE else
                      ("not fixed: rework" if en else "未通过，返工"))
     return " · ".join(parts)
+
+
+def _role_name(role: str, en: bool) -> str:
+    """Who acted when no staff account did: the reporter on the portal, or the system."""
+    if role == workflow.CITIZEN:
+        return "reporter (public)" if en else "反映人（市民）"
+    return "system" if en else "系统"
 
 
 @role_required("department")
@@ -531,7 +570,7 @@ def task_page(request, number: str):
             "event": e,
             "label": label_en if en else zh,
             "detail": _event_line(e, departments, en, span),
-            "actor": (e.actor.display_name or e.actor.username) if e.actor_id else ("system" if en else "系统"),
+            "actor": (e.actor.display_name or e.actor.username) if e.actor_id else _role_name(e.actor_role, en),
             "photos": [p for p in photos if p.event_id == e.pk],
         })
     dispatch_note = check_note = ""

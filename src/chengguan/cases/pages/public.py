@@ -1,9 +1,12 @@
 """The citizens' portal (市民服务) at /public/: no sign-in.
 
 Anyone may report a problem with a map pin and photos, track a case by its number, see what the
-city fixed lately and rate a closed case once. Only public data is shown (`present.public_case`):
-no reporter, no staff names, no internal notes, no photo metadata. Writes go through the
-services, rate-limited per address; a report and its photos are stored in one transaction.
+city fixed lately and rate a closed case once. The reporter — known by the case number plus the
+phone number they left or the reporter code they were given (`cases.citizens`) — may add a note
+or photos for the department, say a closed case is not fixed, and list the cases they reported
+from one phone number. Only public data is shown (`present.public_case`): no reporter, no staff
+names, no internal notes, no photo metadata. Writes go through the services, rate-limited per
+address; a report and its photos are stored in one transaction.
 """
 
 from __future__ import annotations
@@ -13,17 +16,17 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from chengguan.cases import photos, present, queries, services, workflow
+from chengguan.cases import citizens, photos, present, queries, services, workflow
 from chengguan.cases.models import Attachment, Case, Event, Source, TaskRequest
 from chengguan.catalog.models import SmallClass
-from chengguan.errors import DomainError, Invalid
+from chengguan.errors import DomainError, Invalid, TooLarge
 from chengguan.geo import services as geo
 from chengguan.geo.models import City, Region
 from chengguan.ratelimit import client_address, hit
@@ -32,7 +35,10 @@ MAX_PHOTOS = 4
 RECENT = 6
 RECENT_DAYS = 30
 PUBLIC_PHOTO_STAGES = ("report", "handle", "check")
-LIMITS = {"description": 2000, "address": 200, "reporter_name": 80, "reporter_phone": 32, "comment": 500}
+LIMITS = {"description": 2000, "address": 200, "reporter_name": 80, "reporter_phone": 32, "reporter_email": 254,
+          "comment": 500, "note": 2000}
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MINE_LIMIT = citizens.MINE_LIMIT
 PHONE = re.compile(r"^\+?[0-9][0-9 \-()]{4,30}$")
 NUMBER = re.compile(r"^[0-9]{8,20}$")
 
@@ -45,12 +51,20 @@ FIELD_LABELS = {
     "address": ("地点说明", "Where exactly"),
     "reporter_name": ("称呼", "Name"),
     "reporter_phone": ("电话", "Phone"),
+    "reporter_email": ("电子邮箱", "E-mail"),
+    "note": ("补充内容", "What to add"),
+    "phone": ("电话", "Phone"),
+    "code": ("查询码", "Reporter code"),
+    "number": ("案件号", "Case number"),
     "score": ("评分", "Score"),
     "comment": ("评价内容", "Comment"),
     "form": ("提交", "Submission"),
 }
 # Service field names → the form field that holds them.
 SERVICE_FIELDS = {"lon": "location", "lat": "location", "crs": "location", "file": "photos", "note": "comment"}
+# The reporter's forms on the case page keep the service's field names, photos aside.
+CITIZEN_FIELDS = {"file": "photos", "stage": "photos", "attachments": "photos", "state": "form", "version": "form",
+                  "score": "form", "reason": "note"}
 
 # Common problems in everyday words, grouped, each mapped to the standard's small class.
 # (group key, 中文, English, [(class code, 中文, English, extra search words)])
@@ -149,6 +163,8 @@ EVENT_WORDS = {
     "merge": ("与其他案件合并办理", "Merged with another case"),
     "decide_suspend": ("暂缓处理", "Put on hold"),
     "resume": ("恢复处理", "Work resumed"),
+    "dispute": ("反映人表示问题没有解决，重新审核", "The reporter says it is not fixed: under review again"),
+    "follow_up": ("反映人补充了情况，已转给处理人员", "The reporter added information, passed to the staff"),
 }
 
 
@@ -367,12 +383,35 @@ def _text_value(post, name: str) -> str:
     return (post.get(name) or "").strip()
 
 
+def _read_photos(request, refuse) -> tuple[list, list[tuple[bytes, str]], bool]:
+    """The uploaded photos, each checked: (uploads, (bytes, name) pairs, whether one was too large)."""
+    uploads = [f for f in request.FILES.getlist("photos") if f.name or f.size]
+    shots: list[tuple[bytes, str]] = []
+    if len(uploads) > MAX_PHOTOS:
+        refuse("photos", f"最多上传 {MAX_PHOTOS} 张照片", f"At most {MAX_PHOTOS} photos")
+        return uploads, shots, False
+    limit_mb = settings.PHOTO_MAX_BYTES // (1024 * 1024)
+    for upload in uploads:
+        if upload.size > settings.PHOTO_MAX_BYTES:
+            refuse("photos", f"照片 {upload.name} 超过 {limit_mb} MB", f"Photo {upload.name} is over {limit_mb} MB")
+            return uploads, shots, True
+        data = upload.read()
+        try:
+            photos.read_photo(data)
+        except Invalid:
+            refuse("photos", f"{upload.name} 不是照片：只接受 JPEG、PNG 或 WebP 图片",
+                   f"{upload.name} is not a photo: only JPEG, PNG or WebP images are accepted")
+            break
+        shots.append((data, upload.name or "photo.jpg"))
+    return uploads, shots, False
+
+
 def _read_report(request, city: City) -> tuple[dict, dict, list[tuple[bytes, str]], int]:
     """Check every field before anything is stored: (values, errors by field, photos, status)."""
     post = request.POST
     values = {name: _text_value(post, name) for name in
               ("class_code", "lon", "lat", "crs", "address", "description", "reporter_name", "reporter_phone",
-               "client_uuid")}
+               "reporter_email", "client_uuid")}
     english = _english(request)
     errors: dict[str, str] = {}
     status = 422
@@ -380,13 +419,15 @@ def _read_report(request, city: City) -> tuple[dict, dict, list[tuple[bytes, str
     def refuse(field: str, zh: str, en: str) -> None:
         errors.setdefault(field, en if english else zh)
 
-    for name in ("description", "address", "reporter_name", "reporter_phone"):
+    for name in ("description", "address", "reporter_name", "reporter_phone", "reporter_email"):
         if len(values[name]) > LIMITS[name]:
             label = FIELD_LABELS[name]
             refuse(name, f"{label[0]}太长了（最多 {LIMITS[name]} 字）",
                    f"{label[1]} is too long (at most {LIMITS[name]} characters)")
     if values["reporter_phone"] and not PHONE.match(values["reporter_phone"]):
         refuse("reporter_phone", "电话号码格式不对", "That does not look like a phone number")
+    if values["reporter_email"] and not EMAIL.match(values["reporter_email"]):
+        refuse("reporter_email", "电子邮箱格式不对", "That does not look like an e-mail address")
     code = values["class_code"]
     if not code:
         refuse("class_code", "请选择问题类别", "Choose the kind of problem")
@@ -402,25 +443,9 @@ def _read_report(request, city: City) -> tuple[dict, dict, list[tuple[bytes, str
         except Invalid:
             refuse("location", "这个位置不在本市城市管理网格范围内，请在地图上重新选择",
                    "This point is outside the city's grids: choose another place on the map")
-    uploads = [f for f in request.FILES.getlist("photos") if f.name or f.size]
-    shots: list[tuple[bytes, str]] = []
-    if len(uploads) > MAX_PHOTOS:
-        refuse("photos", f"最多上传 {MAX_PHOTOS} 张照片", f"At most {MAX_PHOTOS} photos")
-    else:
-        limit_mb = settings.PHOTO_MAX_BYTES // (1024 * 1024)
-        for upload in uploads:
-            if upload.size > settings.PHOTO_MAX_BYTES:
-                refuse("photos", f"照片 {upload.name} 超过 {limit_mb} MB", f"Photo {upload.name} is over {limit_mb} MB")
-                status = 413
-                break
-            data = upload.read()
-            try:
-                photos.read_photo(data)
-            except Invalid:
-                refuse("photos", f"{upload.name} 不是照片：只接受 JPEG、PNG 或 WebP 图片",
-                       f"{upload.name} is not a photo: only JPEG, PNG or WebP images are accepted")
-                break
-            shots.append((data, upload.name or "photo.jpg"))
+    uploads, shots, too_large = _read_photos(request, refuse)
+    if too_large:
+        status = 413
     if not values["description"] and not uploads and "description" not in errors:
         refuse("description", "请简单描述问题，或上传一张照片", "Describe the problem in a few words, or add a photo")
     if status == 413 and len(errors) > 1:
@@ -465,6 +490,8 @@ def report(request):
                 description=values["description"],
                 reporter_name=values["reporter_name"],
                 reporter_phone=values["reporter_phone"],
+                reporter_email=values["reporter_email"],
+                reporter_language=_lang(request),
                 client_uuid=values["client_uuid"] or None,
             )
             if created:  # a repeated submission (same client_uuid) returns the first case as it was
@@ -473,6 +500,10 @@ def report(request):
     except DomainError as err:
         field = SERVICE_FIELDS.get(err.field or "", err.field or "form")
         return refused({field: err.message(_lang(request))}, err.status, values)
+    if created:  # shown once, on the thanks page of this browser
+        codes = request.session.get("reporter_codes", {})
+        codes[case.number] = citizens.reporter_code(case.number)
+        request.session["reporter_codes"] = dict(list(codes.items())[-20:])
     url = reverse("public-thanks", kwargs={"number": case.number})
     if wants_json:
         return JsonResponse({"number": case.number, "url": url}, status=201 if created else 200)
@@ -484,7 +515,8 @@ def thanks(request, number: str):
     case = _public_case(number)
     if case is None:
         return _missing(request, number)
-    return render(request, "cases/public/thanks.html", {"number": case.number})
+    code = request.session.get("reporter_codes", {}).get(case.number, "")
+    return render(request, "cases/public/thanks.html", {"number": case.number, "code": code})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -538,12 +570,17 @@ def _timeline(request, data: dict, case: Case) -> list[dict]:
             continue
         entries.append({"at": item["at"], "operation": item["operation"], "what": _pick(request, words),
                         "reply": item.get("reply") or ""})
-    for at, event_data in Event.objects.filter(
-        case=case, operation="decide_suspend", to_state=workflow.SUSPENDED, internal=False
-    ).values_list("at", "data"):
-        entries.append({"at": at.isoformat(), "operation": "decide_suspend",
-                        "what": _pick(request, EVENT_WORDS["decide_suspend"]),
-                        "reply": (event_data or {}).get("reason", "")})
+    extra = Q(operation="decide_suspend", to_state=workflow.SUSPENDED) | Q(
+        operation="follow_up", actor_role=workflow.CITIZEN
+    )
+    if not any(e["operation"] == "dispute" for e in entries):  # older public views leave it out
+        extra |= Q(operation="dispute")
+    for operation, at, event_data in Event.objects.filter(extra, case=case, internal=False).values_list(
+        "operation", "at", "data"
+    ):
+        reply = (event_data or {}).get("reason", "") if operation == "decide_suspend" else ""
+        entries.append({"at": at.isoformat(), "operation": operation, "what": _pick(request, EVENT_WORDS[operation]),
+                        "reply": reply})
     entries.sort(key=lambda e: e["at"])
     for entry in entries:
         entry["at"] = datetime.fromisoformat(entry["at"])
@@ -565,13 +602,32 @@ def _why(request, case: Case) -> str:
     return ""
 
 
+def _referred_to(case: Case) -> str:
+    """Whom a case that is not the city's job belongs to, as the call-taker recorded it."""
+    if case.state != workflow.REJECTED:
+        return ""
+    rejects = Event.objects.filter(case=case, operation="reject").order_by("-at", "-id")
+    data = rejects.values_list("data", flat=True).first()
+    return (data or {}).get("refer_to", "")
+
+
+def _dispute_open(case: Case, now) -> bool:
+    """Whether the reporter may still say this closed case is not fixed."""
+    if case.state != workflow.CLOSED or case.closed_at is None:
+        return False
+    if now - case.closed_at > timedelta(days=services.dispute_days()):
+        return False
+    return case.events.filter(operation="dispute").count() < services.dispute_limit()
+
+
 @require_GET
 def track(request, number: str):
     return _track(request, number)
 
 
 def _track(request, number: str, *, rating_errors: dict | None = None, values: dict | None = None,
-           status: int = 200):
+           status: int = 200, citizen_form: str = "", citizen_errors: dict | None = None,
+           citizen_values: dict | None = None):
     case = _public_case(number)
     if case is None:
         return _missing(request, number)
@@ -582,6 +638,9 @@ def _track(request, number: str, *, rating_errors: dict | None = None, values: d
     if case.state == workflow.CANCELLED and case.duplicate_of_id:
         headline_zh = "与另一件案件是同一问题，已合并办理"
         headline_en = "The same problem as another case: handled there"
+    elif case.state == workflow.PENDING and case.events.filter(operation="dispute").exists():
+        headline_zh = "反映人表示问题没有解决，受理员正在重新审核"
+        headline_en = "The reporter says it is not fixed: a call-taker is reviewing it"
     department = data["department_name"] if case.state not in (workflow.VERIFYING, workflow.REPORTED,
                                                                workflow.PENDING, workflow.REGISTERED) else None
     timeline = _timeline(request, data, case)
@@ -612,6 +671,15 @@ def _track(request, number: str, *, rating_errors: dict | None = None, values: d
         "rating_errors": rating_errors or {},
         "values": values or {},
         "stars": range(1, 6),
+        "referred_to": _referred_to(case),
+        "can_dispute": _dispute_open(case, timezone.now()),
+        "dispute_days": services.dispute_days(),
+        "citizen_form": citizen_form,
+        "citizen_errors": citizen_errors or {},
+        "citizen_values": citizen_values or {},
+        "done": request.GET.get("done", ""),
+        "max_photos": MAX_PHOTOS,
+        "limits": LIMITS,
     }
     return render(request, "cases/public/case.html", context, status=status)
 
@@ -638,6 +706,107 @@ def rate(request, number: str):
         errors[SERVICE_FIELDS.get(err.field or "", err.field or "form")] = err.message("en" if english else "zh-hans")
         return _track(request, number, rating_errors=errors, values=values, status=err.status)
     return redirect(reverse("public-case", kwargs={"number": case.number}) + "#rating")
+
+
+# ---------------------------------------------------------------------------------------------
+# the reporter: follow-up, "not fixed", my cases
+
+
+def _citizen_values(request) -> dict:
+    post = request.POST
+    return {"note": (post.get("note") or "").strip(), "phone": (post.get("phone") or "").strip()[:40],
+            "code": (post.get("code") or "").strip()[:40]}
+
+
+def _citizen_refused(request, number: str, form: str, err: DomainError, values: dict):
+    field = CITIZEN_FIELDS.get(err.field or "", err.field or "form")
+    values = {**values, "code": ""}  # a code typed wrong is not echoed back
+    return _track(request, number, status=err.status, citizen_form=form,
+                  citizen_errors={field: err.message(_lang(request))}, citizen_values=values)
+
+
+def _check_note(note: str, *, required: bool) -> None:
+    if len(note) > LIMITS["note"]:
+        raise Invalid(f"内容太长了（最多 {LIMITS['note']} 字）",
+                      f"That is too long (at most {LIMITS['note']} characters)", field="note")
+    if required and not note:
+        raise Invalid("请写下要补充的情况，或附上照片", "Write what to add, or add a photo", field="note")
+
+
+@require_POST
+def follow_up(request, number: str):
+    """The reporter adds a note and photos: a `follow_up` event the department sees and is told of."""
+    case = _public_case(number)
+    if case is None:
+        return _missing(request, number)
+    values = _citizen_values(request)
+    errors: dict[str, tuple[str, str]] = {}
+
+    def refuse(field: str, zh: str, en: str) -> None:
+        errors.setdefault(field, (zh, en))
+
+    try:
+        hit("public-follow-up", client_address(request), limit=settings.PUBLIC_RATE_PER_MINUTE, window_seconds=60)
+        citizens.limit_attempts(request, case.number)
+        citizens.check_reporter(case, phone=values["phone"], code=values["code"])
+        _, shots, too_large = _read_photos(request, refuse)
+        if errors:
+            (zh, en), = errors.values()
+            raise (TooLarge if too_large else Invalid)(zh, en, field="photos")
+        _check_note(values["note"], required=not shots)
+        with transaction.atomic():
+            ids = [photos.add_photo(case, data=data, filename=name, stage="follow_up", actor=None).pk
+                   for data, name in shots]
+            services.apply_as_citizen(case, "follow_up", note=values["note"], attachments=ids)
+    except DomainError as err:
+        return _citizen_refused(request, number, "follow_up", err, values)
+    return redirect(reverse("public-case", kwargs={"number": case.number}) + "?done=follow_up#citizen")
+
+
+@require_POST
+def not_fixed(request, number: str):
+    """The reporter says a closed case is not fixed: `dispute` puts it back before the call-taker."""
+    case = _public_case(number)
+    if case is None:
+        return _missing(request, number)
+    values = _citizen_values(request)
+    try:
+        hit("public-dispute", client_address(request), limit=settings.PUBLIC_RATE_PER_MINUTE, window_seconds=60)
+        citizens.limit_attempts(request, case.number)
+        citizens.check_reporter(case, phone=values["phone"], code=values["code"])
+        if not values["note"]:
+            raise Invalid("请说明哪里没有解决", "Say what is not fixed", field="note")
+        _check_note(values["note"], required=True)
+        services.apply_as_citizen(case, "dispute", note=values["note"])
+    except DomainError as err:
+        return _citizen_refused(request, number, "dispute", err, values)
+    return redirect(reverse("public-case", kwargs={"number": case.number}) + "?done=dispute#citizen")
+
+
+@require_http_methods(["GET", "POST"])
+def mine(request):
+    """My cases: phone number plus one case number → every case reported with that phone."""
+    values = {"phone": "", "number": request.GET.get("number", "")[:40]}
+    errors: dict[str, str] = {}
+    items = None
+    masked = ""
+    status = 200
+    if request.method == "POST":
+        values = {"phone": (request.POST.get("phone") or "").strip()[:40],
+                  "number": (request.POST.get("number") or "").strip()[:40]}
+        try:
+            _, found = citizens.find_my_cases(request, phone=values["phone"], number=values["number"])
+        except DomainError as err:
+            errors[err.field or "form"] = err.message(_lang(request))
+            status = err.status
+        else:
+            masked = present.mask_phone(citizens.phone_key(values["phone"]))
+            items = [{"number": c.number, "class_name": _class_name(request, c.small_class),
+                      "headline": _pick(request, PLAIN[c.state][:2]), "tone": PLAIN[c.state][2],
+                      "reported_at": c.reported_at, "closed_at": c.closed_at} for c in found]
+            values["phone"] = ""  # not written back into the page
+    context = {"values": values, "errors": errors, "items": items, "masked": masked, "limit": MINE_LIMIT}
+    return render(request, "cases/public/mine.html", context, status=status)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -706,6 +875,9 @@ urlpatterns = [
     path("cases/<str:number>/", track, name="public-case"),
     path("cases/<str:number>/thanks/", thanks, name="public-thanks"),
     path("cases/<str:number>/rating", rate, name="public-rate"),
+    path("cases/<str:number>/follow-up", follow_up, name="public-follow-up"),
+    path("cases/<str:number>/not-fixed", not_fixed, name="public-not-fixed"),
+    path("mine/", mine, name="public-mine"),
     path("geo/locate", locate, name="public-locate"),
     path("geo/regions", regions, name="public-regions"),
     path("geo/grids", grids, name="public-grids"),

@@ -30,7 +30,9 @@ ROWS = [
     ("check", "checking", "inspector", {"fixed": False}, "dispatched"),
     ("close", "closable", "operator", {}, "closed"),
     ("reopen", "closed", "operator", {}, "pending"),
+    ("dispute", "closed", "citizen", {}, "pending"),
     ("follow_up", "closed", "reporter", {}, "closed"),
+    ("follow_up", "handling", "citizen", {}, "handling"),
     ("supervise", "handling", "leader", {}, "handling"),
     ("cancel", "handling", "shiftlead", {}, "cancelled"),
     ("merge", "registered", "operator", {}, "cancelled"),
@@ -95,7 +97,7 @@ BRANCH_FIELDS = {"valid": True, "fixed": True, "approve": True}
 
 @settings(max_examples=300)
 @given(
-    st.lists(st.tuples(st.sampled_from(wf.OPERATIONS), st.sampled_from(sorted(wf.STAFF | {wf.REPORTER})),
+    st.lists(st.tuples(st.sampled_from(wf.OPERATIONS), st.sampled_from(sorted(wf.STAFF | {wf.REPORTER, wf.CITIZEN})),
                        st.booleans()), max_size=30),
     st.sampled_from(["inspector", "public"]),
 )
@@ -120,6 +122,20 @@ def test_it_never_leaves_the_known_states(steps, source):
                 if op in {"follow_up"}:
                     continue
                 assert state not in wf.TABLE[op].from_states
+
+
+def test_it_lets_only_a_citizen_say_a_closed_case_is_not_fixed():
+    for role in sorted(wf.STAFF | {wf.REPORTER}):
+        with pytest.raises(Forbidden):
+            wf.decide("dispute", "closed", {role})
+    with pytest.raises(Conflict):
+        wf.decide("dispute", "handling", {"citizen"})
+    decision = wf.decide("dispute", "closed", {"citizen"})
+    assert decision.outcome.starts == ("register",)
+
+
+def test_it_gives_a_citizen_nothing_but_follow_up_and_dispute():
+    assert {op for op, rule in wf.TABLE.items() if wf.CITIZEN in rule.roles} == {"follow_up", "dispute"}
 
 
 def test_it_ends_a_stage_clock_only_after_starting_one():
