@@ -317,7 +317,11 @@ def post_update(
     media: list[MediaFile] | None = None,
     now: datetime | None = None,
 ) -> ReceivedUpdate:
-    """FixMyStreet's POST servicerequestupdates: a comment on one of our requests, kept for staff."""
+    """FixMyStreet's POST servicerequestupdates: a comment on one of our requests.
+
+    Kept as received (for the admin) and written to the case as a `follow_up` event, so that the
+    department reads it beside the reporter's own follow-ups.
+    """
     now = now or timezone.now()
     if not service_request_id:
         raise Invalid("缺少必填字段：service_request_id", "service_request_id is required", field="service_request_id")
@@ -343,8 +347,13 @@ def post_update(
                 author_name=" ".join(n for n in names if n and n != "-"), email=_plain(email, "email", 254),
                 updated_at=updated_datetime or now, received_at=now,
             )
-            for file in files:
-                photos.add_photo(case, data=file.data, filename=file.name, stage="follow_up", actor=None, now=now)
+            ids = [
+                photos.add_photo(case, data=file.data, filename=file.name, stage="follow_up", actor=None, now=now).pk
+                for file in files
+            ]
+            # The department sees it where it sees the reporter's own follow-ups: as a case event.
+            note = "\n".join(part for part in [description, *urls] if part) or "（附照片）"
+            services.apply_as_citizen(case, "follow_up", now=now, note=note, attachments=ids)
     except IntegrityError:
         raise Invalid(f"update_id {update_id} 已提交过", f"update_id {update_id} was already posted",
                       field="update_id") from None

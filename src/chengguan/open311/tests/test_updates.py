@@ -54,10 +54,14 @@ def test_it_keeps_updates_posted_by_a_client(world, api_key, client):
     assert update.case == case and update.author_name == "Han" and update.description == "Still there <b>today</b>"
     assert update.updated_at.isoformat() == "2026-11-25T10:00:00+00:00"
     assert Attachment.objects.get().stage == "follow_up"
+    # The department reads it as a follow-up event on the case, with the photo attached.
+    event = case.events.get(operation="follow_up")
+    assert event.note == "Still there <b>today</b>" and Attachment.objects.get().event == event
     body.pop("media")
     again = client.post(f"{BASE}/servicerequestupdates.xml", body)
     assert again.status_code == 400 and "update_id" in xml_errors(again)[0][1]
     assert ReceivedUpdate.objects.count() == 1
+    assert case.events.filter(operation="follow_up").count() == 1
 
 
 @pytest.mark.parametrize("extra, status, field", [
