@@ -75,6 +75,19 @@ def _text(fields: dict, name: str, *, required: bool = False) -> str:
 
 # Classes change rarely and by hand; an edit reaches every process within 30 seconds.
 _CLASSES: TTLMemo[SmallClass | None] = TTLMemo(seconds=30.0)
+# The light threshold of the evaluation configuration: a change reaches other processes within 30 s.
+GREEN_SHARE_MEMO: TTLMemo[float] = TTLMemo(seconds=30.0)
+
+
+def green_share() -> float:
+    """The share of a stage's limit that stays green (evaluation configuration; default 0.8)."""
+    from chengguan.evaluation.models import EvaluationConfig
+
+    def read() -> float:
+        latest = EvaluationConfig.objects.order_by("-version").values_list("yellow_fraction", flat=True).first()
+        return latest if latest is not None else clocks.YELLOW_FRACTION
+
+    return GREEN_SHARE_MEMO.get("current", read)
 
 
 def _small_class(code: str) -> SmallClass:
@@ -255,7 +268,7 @@ def report_case(
     state, first_stage = workflow.initial_state(source)
     cal = _calendar(city)
     minutes, working = _stage_limit(city, first_stage)
-    mark = clocks.marks(cal, now, minutes, working=working)
+    mark = clocks.marks(cal, now, minutes, working=working, fraction=green_share())
     case = Case(
         number=next_number(city, now),
         city=city,
@@ -344,7 +357,7 @@ def _start_clock(
     limit: tuple[int, bool] | None = None,
 ) -> StageClock:
     minutes, working = limit or _stage_limit(case.city, stage)
-    mark = clocks.marks(cal, now, minutes, working=working)
+    mark = clocks.marks(cal, now, minutes, working=working, fraction=green_share())
     warning = cal.warning(now, mark.due_at) if working else ""
     if warning:
         case.calendar_warning = warning
@@ -422,7 +435,9 @@ def _resume(step: Step, stage: str) -> tuple[StageClock | None, int]:
     if clock is None or clock.paused_at is None:
         return clock, 0
     still = max(0, step.cal.elapsed(clock.paused_at, step.now, working=clock.working_time))
-    mark = clocks.moved(step.cal, clock.started_at, clock.due_at, still, working=clock.working_time)
+    mark = clocks.moved(
+        step.cal, clock.started_at, clock.due_at, still, working=clock.working_time, fraction=green_share()
+    )
     clock.due_at, clock.yellow_at, clock.paused_at = mark.due_at, mark.yellow_at, None
     clock.save(update_fields=["due_at", "yellow_at", "paused_at"])
     step.running(clock)
@@ -572,7 +587,7 @@ def _on_dispatch(step: Step) -> None:
         minutes = max(1, step.cal.elapsed(step.now, when, working=working))
     _stop(step, workflow.DISPATCH)
     seq = (case.tasks.order_by("-seq").values_list("seq", flat=True).first() or 0) + 1
-    mark = clocks.marks(step.cal, step.now, minutes, working=working)
+    mark = clocks.marks(step.cal, step.now, minutes, working=working, fraction=green_share())
     task = Task.objects.create(
         case=case,
         seq=seq,
@@ -649,7 +664,9 @@ def _on_decide_extension(step: Step) -> None:
             raise Invalid("批准的延期不能超过申请的时长", "Granted minutes exceed the request", field="minutes")
         clock = _open_clock(step.case, workflow.HANDLE)
         # While the clock is paused the deadline still moves; the light stays frozen.
-        mark = clocks.moved(step.cal, clock.started_at, clock.due_at, granted, working=clock.working_time)
+        mark = clocks.moved(
+            step.cal, clock.started_at, clock.due_at, granted, working=clock.working_time, fraction=green_share()
+        )
         clock.due_at, clock.yellow_at = mark.due_at, mark.yellow_at
         clock.save(update_fields=["due_at", "yellow_at"])
         if clock.paused_at is None:

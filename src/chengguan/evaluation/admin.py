@@ -6,7 +6,7 @@ from django.contrib import admin
 
 from chengguan.errors import DomainError
 from chengguan.evaluation.models import Appeal, EvaluationConfig, Publication
-from chengguan.evaluation.services import current_config, validate_config
+from chengguan.evaluation.services import current_config, forget_light_threshold, validate_config
 
 
 class ConfigForm(forms.ModelForm):
@@ -60,6 +60,7 @@ class EvaluationConfigAdmin(admin.ModelAdmin):
             return
         obj.created_by = request.user
         super().save_model(request, obj, form, change)
+        forget_light_threshold()
 
     def has_delete_permission(self, request, obj=None):
         return False

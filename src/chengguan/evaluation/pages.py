@@ -26,7 +26,7 @@ PAGE_ROLES = ("leader", "evaluator", "admin", "shiftlead", "department", "inspec
 TREND_PERIODS = 5  # earlier periods of the same kind shown beside each row
 TABLE_LIMIT = 300  # rows shown on the page; the export holds them all
 CHART_ROWS = 8
-CENTER_ROLES = ("operator", "shiftlead", "dispatcher", "leader", "admin")
+CENTER_ROLES = ("operator", "shiftlead", "dispatcher", "leader", "admin", "evaluator")
 
 # tab -> (subject, level, 中文, English)
 TABS = {

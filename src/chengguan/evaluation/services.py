@@ -99,9 +99,18 @@ def save_config(*, weights: dict, grades: list, yellow_fraction: float, note: st
     if not (note or "").strip():
         raise Invalid("请填写变更说明", "Field 'note' is required", field="note")
     validate_config(weights, grades, yellow_fraction)
-    return EvaluationConfig.objects.create(
+    row = EvaluationConfig.objects.create(
         weights=weights, grades=grades, yellow_fraction=yellow_fraction, note=note.strip()[:300], created_by=actor
     )
+    forget_light_threshold()
+    return row
+
+
+def forget_light_threshold() -> None:
+    """New clocks in this process take the new yellow-light share at once (others within 30 s)."""
+    from chengguan.cases.services import GREEN_SHARE_MEMO
+
+    GREEN_SHARE_MEMO.forget()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -32,6 +32,8 @@ from chengguan.web.roles import role_required
 from chengguan.worktime.services import working_clock
 
 ROLES = ("operator", "shiftlead", "dispatcher", "leader", "admin")
+# Evaluators read a case page (from an explained count) but act on none.
+READERS = (*ROLES, "evaluator")
 PAGE_SIZES = (25, 50, 100)
 DEFAULT_PAGE_SIZE = 50
 EXPORT_LIMIT = 5000
@@ -741,14 +743,14 @@ def _instant(value: str | None) -> datetime | None:
 
 
 @require_GET
-@role_required(*ROLES)
+@role_required(*READERS)
 def case_page(request, number: str):
     case = case_for(request.user, number)
     return render(request, "cases/center/case.html", case_context(request, case, with_actions=True))
 
 
 @require_GET
-@role_required(*ROLES)
+@role_required(*READERS)
 def case_print(request, number: str):
     case = case_for(request.user, number)
     context = case_context(request, case, with_actions=False)

@@ -178,3 +178,17 @@ def test_admin_adds_a_configuration_version(world, client):
     world.make_case("closed", start="2026-11-23 09:00")
     result = services.evaluate("departments", "2026-11", city=world.city, as_of=at("2026-11-24 00:00"))
     assert result["config_version"] == config.version
+
+
+def test_the_light_threshold_is_configuration_new_clocks_follow(world):
+    first = world.report(now=at("2026-11-23 09:00"))  # register stage: 30 working minutes
+    assert first.stage == "register" and first.stage_yellow_at == at("2026-11-23 09:24")  # 80% by default
+    weights = {k: [list(t) for t in v] for k, v in services.current_config().weights.items()}
+    services.save_config(weights=weights, grades=[["A", 90], ["B", 75], ["C", 60], ["D", 40]],
+                         yellow_fraction=0.5, note="黄灯提前到一半", actor=world.leader)
+    second = world.report(now=at("2026-11-23 09:00"), grid=5)
+    assert second.stage_yellow_at == at("2026-11-23 09:15")
+    first.refresh_from_db()
+    assert first.stage_yellow_at == at("2026-11-23 09:24")  # a running clock keeps its marks
+    with pytest.raises(Invalid):
+        services.save_config(weights=weights, grades=[["A", 90]], yellow_fraction=1.5, note="x", actor=None)
