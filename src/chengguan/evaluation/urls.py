@@ -12,4 +12,5 @@ urlpatterns: list = [
     path("evaluation/publications/", manage_pages.publications, name="evaluation-publications"),
     path("evaluation/publications/<int:pk>/", manage_pages.publication, name="evaluation-publication"),
     path("evaluation/config/", manage_pages.config, name="evaluation-config"),
+    path("bulletins/", include("chengguan.evaluation.bulletin_urls")),
 ]
