@@ -29,6 +29,7 @@ NAV = {
     "dashboard": ("/dashboard/", "领导驾驶舱", "Dashboard"),
     "evaluation": ("/evaluation/", "综合评价", "Evaluation"),
     "appeals": ("/evaluation/appeals/", "申诉核减", "Appeals"),
+    "bulletins": ("/bulletins/", "四个一通报", "Bulletins"),
     "public": ("/public/", "市民服务", "Citizens"),
     "admin": ("/admin/", "系统管理", "Admin"),
 }
@@ -36,12 +37,12 @@ ROLE_NAV = {
     "inspector": ["mobile"],
     "volunteer": ["mobile"],
     "operator": ["center", "map"],
-    "shiftlead": ["center", "map", "dashboard", "evaluation"],
+    "shiftlead": ["center", "map", "dashboard", "evaluation", "bulletins"],
     "dispatcher": ["center", "map"],
     "department": ["inbox", "evaluation", "appeals"],
-    "leader": ["dashboard", "evaluation", "center", "map"],
-    "evaluator": ["dashboard", "evaluation", "appeals"],
-    "admin": ["admin", "center", "map", "dashboard", "evaluation", "appeals"],
+    "leader": ["dashboard", "bulletins", "evaluation", "center", "map"],
+    "evaluator": ["dashboard", "evaluation", "bulletins", "appeals"],
+    "admin": ["admin", "center", "map", "dashboard", "evaluation", "bulletins", "appeals"],
 }
 
 
