@@ -130,8 +130,20 @@ def load_demo(
     now = now or timezone.now()
     if cases_days > 0:
         report.cases, report.cases_note = _simulate(report.city, days=cases_days, seed=seed, now=now, progress=progress)
+        _close_evaluation_days(report.city, now, cases_days)
     report.seconds = time.monotonic() - started
     return report
+
+
+def _close_evaluation_days(city, now, days: int) -> None:
+    """The day-end evaluation snapshots of the simulated days, as the nightly job would have written."""
+    from zoneinfo import ZoneInfo
+
+    from chengguan.evaluation.facts import close_day
+
+    today = now.astimezone(ZoneInfo(city.timezone)).date()
+    for back in range(days, 0, -1):
+        close_day(city, today - timedelta(days=back))
 
 
 # Open311: the demo city's published key, for trying client systems on /open311/v2/ (docs/open311.md).
