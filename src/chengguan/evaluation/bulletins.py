@@ -215,7 +215,8 @@ def _supervision(city: City, day: date, t: datetime, tz: ZoneInfo, department) -
         sections.insert(0, {
             "heading": "各部门红黄灯", "heading_en": "Red and yellow by department",
             "chart": {"type": "hbar", "title": "各部门红灯、黄灯案件数", "categories": names,
-                      "series": [{"name": "红灯", "values": reds}, {"name": "黄灯", "values": yellows}], "unit": "件"},
+                      "series": [{"name": "红灯", "values": reds, "color": "#d64545"},
+                                  {"name": "黄灯", "values": yellows, "color": "#e6a23c"}], "unit": "件"},
         })
     return {
         "subtitle": f"{day.year}年{day.month}月{day.day}日 · 每天一督查",

@@ -27,6 +27,7 @@ carries fractions and is plotted as percentages.
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -102,6 +103,7 @@ class Table:
 class Series:
     name: str
     values: tuple[float | None, ...]
+    color: str = ""  # "#rrggbb", or empty for the palette's next colour
 
 
 @dataclass(frozen=True)
@@ -304,10 +306,14 @@ def _chart(raw: Any, path: str) -> Chart:
         values = _list(_need(s, "values", sp), f"{sp}.values")
         if len(values) != len(categories):
             raise DocumentError(f"{sp}.values", f"has {len(values)} values for {len(categories)} categories")
+        color = _str(s.get("color"), f"{sp}.color", optional=True) or ""
+        if color and not re.fullmatch(r"#[0-9a-fA-F]{6}", color):
+            raise DocumentError(f"{sp}.color", "a colour is written #rrggbb")
         series.append(
             Series(
                 _str(_need(s, "name", sp), f"{sp}.name"),
                 tuple(_number(v, f"{sp}.values[{j}]") for j, v in enumerate(values)),
+                color,
             )
         )
     if not series:

@@ -87,7 +87,7 @@ def page_context(
                 "unit": s.chart.unit,
                 "categories": list(s.chart.categories),
                 "series": [
-                    {"name": se.name, "values": vals}
+                    {"name": se.name, "values": vals, "color": se.color or None}
                     for se, vals in zip(s.chart.series, s.chart.plotted(), strict=True)
                 ],
             }

@@ -502,12 +502,12 @@ def _drawing(chart: Chart, font: str, width: float) -> Drawing:
         for i, (series_index, values) in enumerate(runs):
             # A lone value is a dot with no line (reportlab cannot stroke a one-point line).
             alone = sum(v is not None for v in values) < 2
-            plot.lines[i].strokeColor = None if alone else SERIES[series_index % len(SERIES)]
+            plot.lines[i].strokeColor = None if alone else _colour(chart, series_index)
             plot.lines[i].strokeWidth = 1.6
-            plot.lines[i].symbol = makeMarker("FilledCircle", size=3, fillColor=SERIES[series_index % len(SERIES)])
+            plot.lines[i].symbol = makeMarker("FilledCircle", size=3, fillColor=_colour(chart, series_index))
     else:
         for i in range(len(chart.series)):
-            plot.bars[i].fillColor = SERIES[i % len(SERIES)]
+            plot.bars[i].fillColor = _colour(chart, i)
             plot.bars[i].strokeColor = None
         plot.barSpacing = 1
         plot.groupSpacing = 6
@@ -529,7 +529,7 @@ def _drawing(chart: Chart, font: str, width: float) -> Drawing:
         legend.dx, legend.dy, legend.deltax = 8, 6, 10
         legend.columnMaximum = 1
         legend.boxAnchor = "nw"
-        legend.colorNamePairs = [(SERIES[i % len(SERIES)], s.name) for i, s in enumerate(chart.series)]
+        legend.colorNamePairs = [(_colour(chart, i), s.name) for i, s in enumerate(chart.series)]
         drawing.add(legend)
     if not any(v is not None for series in data for v in series):
         drawing.add(
@@ -552,3 +552,9 @@ def _runs(data: list[list[float | None]]) -> list[tuple[int, list[float | None]]
                 runs.append((index, [x if start <= k < j else None for k, x in enumerate(values)]))
                 start = None
     return runs or [(0, [None] * len(data[0]))]
+
+
+def _colour(chart, index: int):
+    """The series' own colour when the document names one, else the palette's."""
+    named = chart.series[index].color
+    return colors.HexColor(named) if named else SERIES[index % len(SERIES)]

@@ -88,3 +88,20 @@ def test_it_counts_chinese_characters_double_wide():
     assert display_width("abc") == 3
     assert display_width("按期处置率") == 10
     assert display_width("城管局 (5)") == 10
+
+
+def test_a_series_may_name_its_colour_and_a_bad_one_is_refused():
+    import copy
+
+    from chengguan.evaluation.render.document import DocumentError, parse_document
+    from chengguan.evaluation.render.tests.sample import sample_document
+
+    doc = sample_document()
+    chart = next(s["chart"] for s in doc["sections"] if s.get("chart"))
+    chart["series"][0]["color"] = "#d64545"
+    parsed = parse_document(doc)
+    assert next(s.chart for s in parsed.sections if s.chart).series[0].color == "#d64545"
+    bad = copy.deepcopy(doc)
+    next(s["chart"] for s in bad["sections"] if s.get("chart"))["series"][0]["color"] = "red; x"
+    with pytest.raises(DocumentError):
+        parse_document(bad)

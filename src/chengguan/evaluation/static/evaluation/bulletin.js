@@ -45,7 +45,9 @@
           barMaxWidth: 22, symbolSize: 6, smooth: line ? 0.2 : undefined,
           label: { show: !many && !line, position: horizontal ? "right" : "top", color: "#1f2933",
                    formatter: function (p) { return fmt(spec.unit)(p.value); } },
-          itemStyle: line ? undefined : { borderRadius: horizontal ? [0, 2, 2, 0] : [2, 2, 0, 0] },
+          itemStyle: line ? (s.color ? { color: s.color } : undefined)
+            : { borderRadius: horizontal ? [0, 2, 2, 0] : [2, 2, 0, 0], color: s.color || undefined },
+          lineStyle: line && s.color ? { color: s.color } : undefined,
         };
       }),
     };
