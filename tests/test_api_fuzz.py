@@ -365,6 +365,7 @@ READS = {
     "check": ["fixed"],
     "close": ["reason"],
     "reopen": ["reason"],
+    "dispute": ["reason"],
     "follow_up": [],
     "supervise": [],
     "cancel": ["reason"],
@@ -452,6 +453,8 @@ def rightful_user(case: Case, rule: workflow.Rule | None) -> str | None:
         elif role == workflow.REPORTER:
             if case.reporter is not None and case.reporter.username in ROLES:
                 return case.reporter.username
+        elif role == workflow.CITIZEN:
+            continue  # the public portal's role: no staff account holds it
         else:
             return USERS_OF_ROLE[role][0]
     return None
@@ -546,6 +549,8 @@ HONEST_ACTIONS = {
     "check": ("checking", "inspector", {"fixed": True}),
     "close": ("closable", "operator", {}),
     "reopen": ("closed", "operator", {"reason": "复发"}),
+    # The reporter's "not fixed" goes through the public portal: staff asking for it get a 4xx.
+    "dispute": ("closed", "operator", {"reason": "仍未解决"}),
     "follow_up": ("handling", "inspector", {"note": "补充"}),
     "supervise": ("handling", "leader", {"note": "尽快处理"}),
     "cancel": ("handling", "shiftlead", {"reason": "误报"}),
