@@ -180,6 +180,9 @@ class Task(models.Model):
     returned_at = models.DateTimeField(null=True, blank=True)
     suspended_at = models.DateTimeField(null=True, blank=True)
     appealed = models.BooleanField(default=False)
+    # Counted in the department's evaluation. False only for an imported task whose deadline the
+    # export did not give (it was computed here): an agency is not ranked on a deadline it never set.
+    counted = models.BooleanField("计入考核", default=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["case", "seq"], name="task_seq_unique")]

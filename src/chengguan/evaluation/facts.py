@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -107,7 +107,8 @@ def derive(case: Case, events: list[Event], tasks: list[Task], clocks: list[Stag
         final = _later(terminal, history.appealed_at) if terminal else None
         if final is None and end_at is not None:
             final = _later(end_at, history.appealed_at)
-        specs.append(Spec("task", task.seq, task.department.code, task.dispatched_at, history, final))
+        if task.counted:
+            specs.append(Spec("task", task.seq, task.department.code, task.dispatched_at, history, final))
         dispatch_clock = clock_by_end.get((workflow.DISPATCH, task.dispatched_at))
         if task.dispatched_by_id and dispatch_clock is not None:
             specs.append(Spec(
@@ -254,29 +255,22 @@ def _duty_inspector(case: Case) -> str | None:
     return str(inspector.pk) if inspector else None
 
 
-def refresh_case(case: Case, *, since: datetime | None = None) -> None:
-    """Rebuild one case's facts; move final outcomes into and out of the rollup."""
-    from chengguan.evaluation.models import Appeal
+@dataclass
+class Plan:
+    """What refreshing some cases writes: facts to create, update and delete, and rollup deltas."""
 
-    case = Case.objects.select_related("city").get(pk=case.pk)
+    create: list = field(default_factory=list)
+    update: list = field(default_factory=list)
+    delete: list = field(default_factory=list)
+    rollup: dict = field(default_factory=dict)
+
+
+def _plan_case(plan: Plan, case: Case, events, tasks, clocks, appeals, existing: dict, duty: str | None) -> bool:
+    """Add one case's changes to `plan`; True when any fact changed."""
     tz = _zone(case)
-    events = list(Event.objects.filter(case=case).order_by("at", "id"))
-    tasks = list(Task.objects.filter(case=case).select_related("department").order_by("seq"))
-    clocks = list(StageClock.objects.filter(case=case).order_by("started_at", "id"))
-    appeals = dict(
-        Appeal.objects.filter(task__case=case, status=Appeal.Status.APPROVED).values_list("task_id", "decided_at")
-    )
-    existing = {(f.kind, f.ref): f for f in Fact.objects.filter(case=case)}
-    duty = None
-    old_miss = existing.get(("miss", 0))
-    if old_miss is not None:
-        duty = old_miss.subject  # who had the grid when the case was registered
-    elif case.registered_at is not None:
-        duty = _duty_inspector(case)
     specs = derive(case, events, tasks, clocks, appeals, duty)
-    rollup: dict = {}
     keep = set()
-    to_create, to_update = [], []
+    changed = False
     for spec in specs:
         keep.add((spec.kind, spec.ref))
         history = ind.history_to_json(spec.history)
@@ -289,31 +283,69 @@ def refresh_case(case: Case, *, since: datetime | None = None) -> None:
                     and old.community == spec.community):
                 continue
             if old.final_at is not None:
-                _contribute(rollup, old.kind, old.subject, old.community, old.day, old.final_day, old.outcome, -1)
+                _contribute(plan.rollup, old.kind, old.subject, old.community, old.day, old.final_day, old.outcome, -1)
         fact = old or Fact(city_id=case.city_id, case=case, kind=spec.kind, ref=spec.ref)
         fact.subject, fact.community = spec.subject, spec.community
         fact.counted_at, fact.day = spec.counted_at, day
         fact.final_at, fact.final_day = spec.final_at, final_day
         fact.history, fact.outcome = history, final_outcome
         if spec.final_at is not None:
-            _contribute(rollup, spec.kind, spec.subject, spec.community, day, final_day, final_outcome, +1)
-        (to_update if old is not None else to_create).append(fact)
-    gone = [f for key, f in existing.items() if key not in keep]
-    for fact in gone:
+            _contribute(plan.rollup, spec.kind, spec.subject, spec.community, day, final_day, final_outcome, +1)
+        (plan.update if old is not None else plan.create).append(fact)
+        changed = True
+    for key, fact in existing.items():
+        if key in keep:
+            continue
         if fact.final_at is not None:
-            _contribute(rollup, fact.kind, fact.subject, fact.community, fact.day, fact.final_day, fact.outcome, -1)
-    if gone:
-        Fact.objects.filter(pk__in=[f.pk for f in gone]).delete()
-    if to_create:
-        Fact.objects.bulk_create(to_create)
-    if to_update:
+            _contribute(plan.rollup, fact.kind, fact.subject, fact.community, fact.day, fact.final_day,
+                        fact.outcome, -1)
+        plan.delete.append(fact.pk)
+        changed = True
+    return changed
+
+
+def _write(plan: Plan, city_id: int) -> None:
+    if plan.delete:
+        Fact.objects.filter(pk__in=plan.delete).delete()
+    if plan.create:
+        Fact.objects.bulk_create(plan.create, batch_size=1000)
+    if plan.update:
         Fact.objects.bulk_update(
-            to_update, ["subject", "community", "counted_at", "day", "final_at", "final_day", "history", "outcome"]
+            plan.update, ["subject", "community", "counted_at", "day", "final_at", "final_day", "history", "outcome"],
+            batch_size=1000,
         )
-    _rollup_add(case.city_id, rollup)
-    if since is not None and (to_create or to_update or gone):
+    _rollup_add(city_id, plan.rollup)
+
+
+def _duty_of(case: Case, existing: dict, duty_by_grid: dict | None = None) -> str | None:
+    old_miss = existing.get(("miss", 0))
+    if old_miss is not None:
+        return old_miss.subject  # who had the grid when the case was registered
+    if case.registered_at is None:
+        return None
+    if duty_by_grid is not None:
+        return duty_by_grid.get(case.grid_id)
+    return _duty_inspector(case)
+
+
+def refresh_case(case: Case, *, since: datetime | None = None) -> None:
+    """Rebuild one case's facts; move final outcomes into and out of the rollup."""
+    from chengguan.evaluation.models import Appeal
+
+    case = Case.objects.select_related("city").get(pk=case.pk)
+    events = list(Event.objects.filter(case=case).order_by("at", "id"))
+    tasks = list(Task.objects.filter(case=case).select_related("department").order_by("seq"))
+    clocks = list(StageClock.objects.filter(case=case).order_by("started_at", "id"))
+    appeals = dict(
+        Appeal.objects.filter(task__case=case, status=Appeal.Status.APPROVED).values_list("task_id", "decided_at")
+    )
+    existing = {(f.kind, f.ref): f for f in Fact.objects.filter(case=case)}
+    plan = Plan()
+    changed = _plan_case(plan, case, events, tasks, clocks, appeals, existing, _duty_of(case, existing))
+    _write(plan, case.city_id)
+    if since is not None and changed:
         # The snapshot of day D describes the instant D+1 00:00, which counts events at that very instant.
-        reopen_days(case.city_id, local_day(since - timedelta(microseconds=1), tz))
+        reopen_days(case.city_id, local_day(since - timedelta(microseconds=1), _zone(case)))
 
 
 def reopen_days(city_id: int, first: date) -> None:
@@ -324,13 +356,64 @@ def reopen_days(city_id: int, first: date) -> None:
         closed.delete()
 
 
-def refresh_cases(case_ids: Iterable[int]) -> None:
-    """Rebuild the evaluation facts of these cases (after a bulk import wrote them directly)."""
-    ids = list(case_ids)
-    for start in range(0, len(ids), 500):
+def refresh_cases(case_ids: Iterable[int], *, chunk: int = 1000) -> None:
+    """Rebuild the facts of many cases (after a bulk import wrote them directly).
+
+    Reads each chunk's events, tasks, clocks, appeals and facts in one query apiece, so that a
+    city's history is refreshed at thousands of cases a second rather than one case at a time.
+    """
+    from chengguan.evaluation.models import Appeal
+
+    ids = sorted(set(case_ids))
+    for start in range(0, len(ids), chunk):
+        part = ids[start:start + chunk]
         with transaction.atomic():
-            for case in Case.objects.filter(pk__in=ids[start:start + 500]).only("pk", "reported_at"):
-                refresh_case(case, since=case.reported_at)
+            cases = list(Case.objects.filter(pk__in=part).select_related("city"))
+            events, tasks, clocks, facts = (defaultdict(list) for _ in range(4))
+            for event in Event.objects.filter(case_id__in=part).order_by("case_id", "at", "id"):
+                events[event.case_id].append(event)
+            for task in Task.objects.filter(case_id__in=part).select_related("department").order_by("case_id", "seq"):
+                tasks[task.case_id].append(task)
+            for clock in StageClock.objects.filter(case_id__in=part).order_by("case_id", "started_at", "id"):
+                clocks[clock.case_id].append(clock)
+            for fact in Fact.objects.filter(case_id__in=part):
+                facts[fact.case_id].append(fact)
+            appeals: dict[int, dict] = defaultdict(dict)
+            for case_id, task_id, decided in Appeal.objects.filter(
+                task__case_id__in=part, status=Appeal.Status.APPROVED
+            ).values_list("task__case_id", "task_id", "decided_at"):
+                appeals[case_id][task_id] = decided
+            duty_by_grid = _duty_inspectors({c.grid_id for c in cases if c.grid_id})
+            by_city: dict[int, Plan] = defaultdict(Plan)
+            earliest: dict[int, datetime] = {}
+            for case in cases:
+                existing = {(f.kind, f.ref): f for f in facts[case.pk]}
+                duty = _duty_of(case, existing, duty_by_grid)
+                if _plan_case(by_city[case.city_id], case, events[case.pk], tasks[case.pk], clocks[case.pk],
+                              appeals[case.pk], existing, duty):
+                    first = earliest.get(case.city_id)
+                    earliest[case.city_id] = case.reported_at if first is None else min(first, case.reported_at)
+            for city_id, plan in by_city.items():
+                _write(plan, city_id)
+            for case in cases:
+                if case.city_id in earliest:
+                    tz = _zone(case)
+                    reopen_days(case.city_id, local_day(earliest.pop(case.city_id) - timedelta(microseconds=1), tz))
+
+
+def _duty_inspectors(grid_ids: set[int]) -> dict[int, str]:
+    """Each grid's inspector (the first of its duty grid's, as `grid_inspector` picks)."""
+    from chengguan.org.models import User
+
+    found: dict[int, str] = {}
+    rows = (
+        User.objects.filter(duty_grids__grids__in=grid_ids, role="inspector", is_active=True)
+        .order_by("id")
+        .values_list("duty_grids__grids", "id")
+    )
+    for grid_id, user_id in rows:
+        found.setdefault(grid_id, str(user_id))
+    return found
 
 
 def on_case_changed(sender, case: Case, event: Event, **kwargs) -> None:

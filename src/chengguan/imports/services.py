@@ -446,6 +446,8 @@ def _write_chunk(settings: ImportCity, export, chunk: pl.DataFrame, *, now: date
         "feedback_at": closed_at,
         "handled_at": closed_at,
         "on_time": on_time,
+        # A deadline computed here, not given by the export, is no basis to rank the agency on.
+        "counted": chunk["due_from_export"].to_list(),
     })
     writing.insert(StageClock, count, {
         "case_id": case_ids,

@@ -58,3 +58,26 @@ def test_it_imports_baltimore_with_the_agencies_counts_of_the_csv():
     assert counted == with_due
     assert in_time == +on_time
     assert sum(counted.values()) == 8116
+
+
+def test_the_evaluation_of_baltimore_agrees_with_the_csv():
+    """After the import, each agency's on-time handling rate in the evaluation equals the CSV's:
+    rows with a due date and not closed as duplicates; on time when closed by the due date."""
+    from chengguan.evaluation.services import evaluate
+    from chengguan.geo.models import City
+
+    import_311(BALTIMORE)  # with the evaluation facts, as the command does
+    city = City.objects.get(code="us-baltimore")
+    with_due, on_time, _ = expected_from_csv()
+    department_of = dict(AgencyMapping.objects.filter(city=city).values_list("value", "department__code"))
+    due, done_on_time = Counter(), Counter()
+    for year in range(2014, 2020):  # the export's dispatch dates; a period may span three years at most
+        for row in evaluate("departments", str(year), city=city)["rows"]:
+            due[row["code"]] += row["due"]
+            done_on_time[row["code"]] += row["done_on_time"]
+    assert sum(due.values()) == sum(with_due.values()) == 8116
+    for agency, expected in with_due.items():
+        code = department_of[agency]
+        assert due[code] == expected, agency
+        assert done_on_time[code] == on_time[agency], agency
+        assert done_on_time[code] / due[code] == on_time[agency] / expected
