@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from chengguan.errors import DomainError
 from chengguan.evaluation import facts, services
 from chengguan.evaluation.indicators import KEYS, RATES
 from chengguan.evaluation.models import ClosedDay
@@ -70,7 +71,10 @@ class Command(BaseCommand):
             when = datetime.fromisoformat(as_of)
             if timezone.is_naive(when):
                 when = when.replace(tzinfo=ZoneInfo(c.timezone))
-        result = services.evaluate(subject, period, city=c, as_of=when, level=level)
+        try:
+            result = services.evaluate(subject, period, city=c, as_of=when, level=level)
+        except DomainError as exc:
+            raise CommandError(f"{exc.zh} · {exc.en}") from None
         columns = ["rank", "code", "name", *KEYS[subject], *RATES[subject], "score", "grade"]
         self.stdout.write(f"{result['period_label']} as of {result['as_of']} (config v{result['config_version']})")
         self.stdout.write("\t".join(columns))
