@@ -88,6 +88,14 @@ def derive(case: Case, events: list[Event], tasks: list[Task], clocks: list[Stag
             closures[-1][1] = event.at  # reopened, or disputed by the reporter
     if case.state not in workflow.END_STATES:
         end_at = None
+    elif end_at is None:  # ended by a bulk writer without an ending event
+        end_at = case.closed_at or (events[-1].at if events else case.reported_at)
+    if registered_at is None and case.registered_at is not None and not any(
+        e.operation in ("register", "close") for e in events
+    ):
+        registered_at = case.registered_at  # an imported case: registered when the export says it was created
+    if not closures and case.state == workflow.CLOSED and case.closed_at is not None:
+        closures.append([case.closed_at, None])  # an imported case closed without a close event
     specs: list[Spec] = []
     by_task: dict[int, list[Event]] = defaultdict(list)
     for event in events:
