@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ["deadline.py", "bulk_locate.py", "intake.py"]
+SCRIPTS = ["deadline.py", "bulk_locate.py", "intake.py", "evaluation.py"]
 
 if __name__ == "__main__":
     failed = []
