@@ -7,12 +7,14 @@ in as the demo accounts, act through the pages, and save screenshots for the doc
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
 import subprocess
 import time
 import urllib.request
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -127,3 +129,40 @@ def shot(page, name: str, *, full_page: bool = True) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=full_page)
     return path
+
+
+def call(server: str, method: str, path: str, *, token: str | None = None, body: dict | None = None) -> dict:
+    request = urllib.request.Request(server + path, method=method,
+                                     data=json.dumps(body).encode() if body is not None else None)
+    request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    with urllib.request.urlopen(request, timeout=20) as response:
+        return json.loads(response.read())
+
+
+def token(server: str, username: str) -> str:
+    return call(server, "POST", "/api/v1/auth/token", body={"username": username, "password": PASSWORD})["token"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def soon_red(server):
+    """A case whose handling deadline passes a minute after the browser tests start.
+
+    Made first (autouse), so that the dashboard test finds it red without waiting: an urgent
+    road collapse (an emergency: natural time) dispatched with the shortest deadline there is.
+    """
+    place = call(server, "GET", "/api/v1/cases?state=open&page_size=1", token=token(server, "leader"))["items"][0]
+    case = call(server, "POST", "/api/v1/cases", token=token(server, "inspector"), body={
+        "class_code": "E0401", "lon": place["lon"], "lat": place["lat"], "urgency": "urgent",
+        "address": "富春路与桂花路口", "description": "路面塌陷约一平方米，需设置围挡并抢修",
+    })
+    number = case["number"]
+    case = call(server, "POST", f"/api/v1/cases/{number}/actions/register", token=token(server, "operator"),
+                body={"version": case["version"]})
+    deadline = (datetime.now(UTC) + timedelta(seconds=20)).isoformat()
+    case = call(server, "POST", f"/api/v1/cases/{number}/actions/dispatch", token=token(server, "dispatcher"),
+                body={"version": case["version"], "department": "D0102", "deadline": deadline})
+    handle = next(c for c in case["clocks"] if c["stage"] == "handle" and c["ended_at"] is None)
+    assert handle["working_time"] is False  # an urgent emergency counts natural time
+    return {"number": number, "due_at": datetime.fromisoformat(handle["due_at"])}

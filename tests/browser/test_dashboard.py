@@ -2,55 +2,19 @@
 red case from the list.
 
 The red case is the test's own: an urgent road collapse (an emergency: its handling limit counts
-natural time) reported, registered and dispatched through the API with a deadline a minute away.
-The module starts its clock first and supervises it last, when it has turned red.
+natural time) reported, registered and dispatched through the API with a deadline a minute away,
+as soon as the browser tests start (`soon_red` in conftest.py); this module supervises it last,
+when it has turned red.
 """
 
 from __future__ import annotations
 
-import json
 import time
-import urllib.request
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-import pytest
-
-from tests.browser.conftest import PASSWORD, SCREENSHOTS, shot
+from tests.browser.conftest import SCREENSHOTS, shot
 
 CHART_IDS = ["chart-trend", "chart-classes", "chart-sources", "chart-streets"]
-
-
-def call(server: str, method: str, path: str, *, token: str | None = None, body: dict | None = None) -> dict:
-    request = urllib.request.Request(server + path, method=method,
-                                     data=json.dumps(body).encode() if body is not None else None)
-    request.add_header("Content-Type", "application/json")
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    with urllib.request.urlopen(request, timeout=20) as response:
-        return json.loads(response.read())
-
-
-def token(server: str, username: str) -> str:
-    return call(server, "POST", "/api/v1/auth/token", body={"username": username, "password": PASSWORD})["token"]
-
-
-@pytest.fixture(scope="module")
-def soon_red(server):
-    """A case of this test's own whose handling deadline passes a minute after the module starts."""
-    place = call(server, "GET", "/api/v1/cases?state=open&page_size=1", token=token(server, "leader"))["items"][0]
-    case = call(server, "POST", "/api/v1/cases", token=token(server, "inspector"), body={
-        "class_code": "E0401", "lon": place["lon"], "lat": place["lat"], "urgency": "urgent",
-        "address": "富春路与桂花路口", "description": "路面塌陷约一平方米，需设置围挡并抢修",
-    })
-    number = case["number"]
-    case = call(server, "POST", f"/api/v1/cases/{number}/actions/register", token=token(server, "operator"),
-                body={"version": case["version"]})
-    deadline = (datetime.now(UTC) + timedelta(seconds=20)).isoformat()
-    case = call(server, "POST", f"/api/v1/cases/{number}/actions/dispatch", token=token(server, "dispatcher"),
-                body={"version": case["version"], "department": "D0102", "deadline": deadline})
-    handle = next(c for c in case["clocks"] if c["stage"] == "handle" and c["ended_at"] is None)
-    assert handle["working_time"] is False  # an urgent emergency counts natural time
-    return {"number": number, "due_at": datetime.fromisoformat(handle["due_at"])}
 
 
 def painted_pixels(page, chart_id: str) -> int:
