@@ -234,7 +234,8 @@ def _rollup_add(city_id: int, rows: dict) -> None:
         f"ON CONFLICT (city_id, family, snapshot, mark, day, subject) DO UPDATE SET {sets}"
     )
     params = []
-    for (family, subject, day, snapshot, mark), vector in rows.items():
+    # In key order, so that concurrent operations lock shared rollup rows in the same order (no deadlock).
+    for (family, subject, day, snapshot, mark), vector in sorted(rows.items(), key=lambda item: item[0]):
         if any(vector):
             params.append([city_id, family, subject, day, snapshot, mark, *vector, *[0] * (width - len(vector))])
     with connection.cursor() as cursor:
