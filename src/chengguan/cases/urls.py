@@ -10,5 +10,5 @@ urlpatterns = [
     path("center/map/", include("chengguan.cases.pages.maps")),
     path("inbox/", include("chengguan.cases.pages.inbox")),
     path("m/", include("chengguan.cases.pages.mobile")),
-    path("public/", include("chengguan.cases.pages.public")),
+    path("public/", include("chengguan.cases.pages.public_urls")),
 ]
