@@ -2,8 +2,8 @@
 same case rows, already parsed, into the same case table, measured in the same run.
 
 For each export, in a fresh database (migrated, catalog loaded, not timed): the import runs
-once, timed from reading the file to the last chunk written (city, departments, mappings,
-grids, location, cases, tasks, clocks, events and raw records). Then the case rows it wrote
+once, timed from reading the file to its commit (city, departments, mappings, grids,
+location, cases, tasks, events, the clocks of open cases and raw records). Then the case rows it wrote
 are read back as Python values and inserted again with one `executemany` in one
 transaction (datetimes adapted as the ORM adapts them; case numbers suffixed so that they
 stay unique): that is the baseline. Rate = cases written per second; goal: ours ≥ 0.5 × the

@@ -10,6 +10,7 @@ reuse the same lattice and add the cells they need.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 
@@ -17,16 +18,21 @@ import numpy as np
 import polars as pl
 import shapely
 from django.db import transaction
+from pyproj import Geod
 
 from chengguan.catalog.models import Kind, MajorClass, SmallClass
+from chengguan.geo.geometry import geodesic_area_m2
+from chengguan.geo.locator import NO_GRID, strtree_lowest_index
 from chengguan.geo.models import City, Grid, Region
-from chengguan.geo.services import create_city, import_geojson
+from chengguan.geo.services import LocatedMany, bump_version, create_city, locator_for
+from chengguan.imports import writing
 from chengguan.imports.layouts import Layout, area_names, area_slug, slug
 from chengguan.imports.models import AgencyMapping, ImportCity
 from chengguan.org.models import Department, Role, User
 from chengguan.worktime.models import WorkCalendar
 
 METRES_PER_DEGREE = 111_320.0
+GEOD = Geod(ellps="WGS84")  # as geo.geometry measures areas
 DEFAULT_CELL_M = 1000
 GRID_SEQUENCE_LIMIT = 999  # three-digit sequence inside a community
 BLANK_AREA = "none"
@@ -153,7 +159,11 @@ def cell_index(settings: ImportCity, lons: np.ndarray, lats: np.ndarray) -> tupl
     return i, j
 
 
-def _cell_box(settings: ImportCity, i: int, j: int):
+def _cell_boxes(settings: ImportCity, cells: list[tuple[int, int]]) -> np.ndarray:
+    """The cells' squares, as one array of polygons (shapely's vectorised `box`)."""
+    if not cells:
+        return np.empty(0, dtype=object)
+    i, j = np.array(cells, dtype=np.float64).T
     # Corners from the same formula for every cell, so that neighbours share their edges exactly.
     x0, x1 = settings.origin_lon + i * settings.step_lon, settings.origin_lon + (i + 1) * settings.step_lon
     y0, y1 = settings.origin_lat + j * settings.step_lat, settings.origin_lat + (j + 1) * settings.step_lat
@@ -171,7 +181,7 @@ def _district_codes(layout: Layout, area: str) -> tuple[str, str, str, str, str]
     return district, f"{district}-s", f"{district}-c", zh, en
 
 
-def ensure_grids(settings: ImportCity, layout: Layout, lons, lats, areas, *, progress=None) -> GeoChange:
+def ensure_grids(settings: ImportCity, layout: Layout, lons, lats, areas) -> GeoChange:
     """Store the lattice cells that hold these points and the districts they fall in."""
     change = GeoChange()
     city = settings.city
@@ -199,52 +209,130 @@ def ensure_grids(settings: ImportCity, layout: Layout, lons, lats, areas, *, pro
     if not cells:
         return change
 
-    features: list[dict] = []
     by_district: dict[str, list[tuple[int, int]]] = {}
     names: dict[str, tuple[str, str, str, str, str]] = {}
     for cell in cells:
         codes = _district_codes(layout, winner.get(cell, ""))
         by_district.setdefault(codes[0], []).append(cell)
         names[codes[0]] = codes
-    known_regions = set(Region.objects.filter(city=city).values_list("code", flat=True))
     sequences: dict[str, int] = {}
     for code in Grid.objects.filter(city=city).values_list("code", flat=True):
         community, seq = code[:-3], code[-3:]
         if seq.isdigit():
             sequences[community] = max(sequences.get(community, 0), int(seq))
+    regions: list[tuple[str, str, str, str | None, dict, float]] = []  # level, code, name, parent, outline, area
+    grids: list[tuple[str, str, str, str, str, np.ndarray]] = []  # district, street, community, name, code, box
     for district, new_cells in sorted(by_district.items()):
         _, street, community, zh, en = names[district]
-        name = zh if zh == en else f"{zh} · {en}"
+        name = (zh if zh == en else f"{zh} · {en}")[:80]
         old_cells = [cell for cell, d in existing.items() if d == district]
-        shape = shapely.union_all([_cell_box(settings, a, b) for a, b in [*old_cells, *new_cells]])
-        outline = json_geometry(shape)
-        if district not in known_regions:
-            change.districts += 1
-        features.append(_feature("district", district, name, None, outline))
-        features.append(_feature("street", street, name, district, outline))
-        features.append(_feature("community", community, name, street, outline))
+        boxes = _cell_boxes(settings, [*old_cells, *new_cells])
+        shape = shapely.union_all(boxes)
+        outline, area = json_geometry(shape), geodesic_area_m2(shape)
+        regions += [("district", district, name, None, outline, area),
+                    ("street", street, name, district, outline, area),
+                    ("community", community, name, street, outline, area)]
         start = sequences.get(community, 0)
         if start + len(new_cells) > GRID_SEQUENCE_LIMIT:
             raise GeographyError(
                 f"{name} 需要超过 {GRID_SEQUENCE_LIMIT} 个网格，请用更大的 --cell-m",
                 f"{en} would need more than {GRID_SEQUENCE_LIMIT} grids; use a larger --cell-m",
             )
-        for n, (a, b) in enumerate(new_cells, start=start + 1):
-            box = _cell_box(settings, a, b)
-            features.append(_feature("grid", f"{community}{n:03d}", f"{en} #{n}", community, json_geometry(box)))
-    import_geojson(city, {"type": "FeatureCollection", "features": features}, progress=progress)
+        for n, box in enumerate(boxes[len(old_cells):], start=start + 1):
+            grids.append((district, street, community, f"{en} #{n}"[:80], f"{community}{n:03d}", box))
+    with transaction.atomic():
+        change.districts = _store_regions(city, regions)
+        _store_grids(city, grids)
+        bump_version(city, note=f"311 import: {len(regions)} regions written, {len(grids)} grids created")
     change.grids = len(cells)
     return change
 
 
-def json_geometry(shape) -> dict:
-    import json
+def _store_regions(city: City, rows: list) -> int:
+    """Create or update the district, street and community of each district (parents first);
+    returns how many districts are new. The same rows `geo.services.import_geojson` writes."""
+    found = {r.code: r for r in Region.objects.filter(city=city, code__in=[row[1] for row in rows])}
+    created = 0
+    for level in ("district", "street", "community"):
+        new, changed = [], []
+        for row_level, code, name, parent, outline, area in rows:
+            if row_level != level:
+                continue
+            values = {"name": name, "level": level, "parent": found[parent] if parent else None,
+                      "geometry": outline, "area_m2": area}
+            region = found.get(code)
+            if region is None:
+                new.append(Region(city=city, code=code, **values))
+            else:
+                for key, value in values.items():
+                    setattr(region, key, value)
+                changed.append(region)
+        if new:
+            Region.objects.bulk_create(new)
+            found.update((r.code, r) for r in Region.objects.filter(city=city, code__in=[r.code for r in new]))
+        if changed:
+            Region.objects.bulk_update(changed, ["name", "level", "parent", "geometry", "area_m2"])
+        if level == "district":
+            created = len(new)
+    return created
 
+
+def _store_grids(city: City, rows: list) -> None:
+    """Insert the new unit grids, with what `geo.services.import_geojson` would store for them."""
+    if not rows:
+        return
+    communities = dict(Region.objects.filter(city=city, code__in={row[2] for row in rows}).values_list("code", "id"))
+    boxes = np.array([row[5] for row in rows], dtype=object)
+    centres = shapely.get_coordinates(shapely.centroid(boxes))  # a square's centroid is inside it
+    bounds = shapely.bounds(boxes)
+    outlines = [json.dumps(json.loads(text)) for text in shapely.to_geojson(boxes).tolist()]  # as the ORM writes
+    areas = [abs(float(GEOD.polygon_area_perimeter(*box.exterior.xy)[0])) for box in boxes]
+    writing.insert(Grid, len(rows), {
+        "code": [row[4] for row in rows],
+        "name": [row[3] for row in rows],
+        "city_id": city.pk,
+        "community_id": [communities[row[2]] for row in rows],
+        "street_code": [row[1] for row in rows],
+        "district_code": [row[0] for row in rows],
+        "geometry": outlines,
+        "area_m2": areas,
+        "area_class": Grid.AreaClass.B,
+        "center_lon": centres[:, 0],
+        "center_lat": centres[:, 1],
+        "min_lon": bounds[:, 0],
+        "min_lat": bounds[:, 1],
+        "max_lon": bounds[:, 2],
+        "max_lat": bounds[:, 3],
+    })
+
+
+def json_geometry(shape) -> dict:
     return json.loads(shapely.to_geojson(shape))
 
 
-def _feature(level: str, code: str, name: str, parent: str | None, geometry: dict) -> dict:
-    props = {"level": level, "code": code, "name": name[:80]}
-    if parent:
-        props["parent"] = parent
-    return {"type": "Feature", "geometry": geometry, "properties": props}
+def locate_points(city: City, lons, lats) -> LocatedMany:
+    """`geo.services.locate_many` for one import's points: the same answer (the grid locator's
+    answer is defined as its STRtree's), from the STRtree unless the city's locator already has
+    its raster. For a few thousand points the raster's build costs more than it saves."""
+    found = locator_for(city)
+    x = np.ascontiguousarray(lons, dtype=np.float64).ravel()
+    y = np.ascontiguousarray(lats, dtype=np.float64).ravel()
+    if not len(found.locator) or not len(x):
+        index = np.full(len(x), NO_GRID, dtype=np.int64)
+    elif found.locator.raster is not None:
+        index = found.locator.locate_index_many(x, y)
+    else:
+        index = strtree_lowest_index(found.locator.tree, x, y)
+    hit = index >= 0
+    take = index[hit]
+
+    def pick(values: np.ndarray) -> np.ndarray:
+        out = np.empty(len(index), dtype=object)
+        out[hit] = values[take]
+        return out
+
+    grid_id = np.full(len(index), -1, dtype=np.int64)
+    grid_id[hit] = found.grid_ids[take]
+    return LocatedMany(grid_id=grid_id, grid_code=pick(found.locator.codes),
+                       community_code=pick(found.community_codes), street_code=pick(found.street_codes),
+                       district_code=pick(found.district_codes))

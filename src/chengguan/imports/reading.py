@@ -10,9 +10,8 @@ operations.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import time, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import polars as pl
@@ -40,8 +39,6 @@ FOUR_DIGIT_FORMATS = (
     "%Y-%m-%dT%H:%M:%S%.f",
     "%Y-%m-%d %H:%M:%S",
 )
-# Wall-clock times are handled as naive datetimes counted from this instant.
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC).replace(tzinfo=None)
 EARLIEST_YEAR = 1990  # an earlier date is a placeholder (NYC writes 01/01/1900 for "unknown")
 MAX_ID_LENGTH = 20
 
@@ -146,55 +143,54 @@ def _text(frame: pl.DataFrame, column: str | None) -> pl.Expr:
     return pl.col(column).fill_null("").str.strip_chars()
 
 
-def _naive(expr: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    """(naive datetime or null, parsed with a two-digit year)."""
-    two = pl.coalesce([expr.str.strptime(pl.Datetime("us"), f, strict=False) for f in TWO_DIGIT_FORMATS])
-    four = pl.coalesce([expr.str.strptime(pl.Datetime("us"), f, strict=False) for f in FOUR_DIGIT_FORMATS])
-    value = pl.coalesce([two, four])
-    value = pl.when(value.dt.year() >= EARLIEST_YEAR).then(value)
-    return value, two.is_not_null()
+def parse_naive(text: pl.Series) -> tuple[pl.Series, np.ndarray]:
+    """(naive datetime or null, parsed with a two-digit year) of stripped texts.
+
+    The formats are tried in order, each on the values no earlier format could read (the
+    first format that reads a value wins, as a coalesce of them all would say): a column
+    written in one format is parsed once, not once per format."""
+    n = len(text)
+    micros = np.zeros(n, dtype=np.int64)
+    parsed = np.zeros(n, dtype=bool)
+    two = np.zeros(n, dtype=bool)
+    todo = np.flatnonzero((text != "").fill_null(False).to_numpy())
+    # A two-digit-year format reads only "m/d/yy" followed by no digit; the other rows skip them.
+    two_shape = text.str.contains(r"^\d{1,2}/\d{1,2}/\d{2}(?:\D|$)").fill_null(False).to_numpy()
+    rest = todo[~two_shape[todo]]
+    todo = todo[two_shape[todo]]
+    for fmt in (*TWO_DIGIT_FORMATS, *FOUR_DIGIT_FORMATS):
+        if fmt == FOUR_DIGIT_FORMATS[0]:
+            todo = np.sort(np.concatenate([todo, rest]))
+        if not len(todo):
+            continue
+        values = text.gather(todo).str.strptime(pl.Datetime("us"), fmt, strict=False)
+        hit = values.is_not_null().to_numpy()
+        if hit.any():
+            rows = todo[hit]
+            micros[rows] = values.filter(pl.Series(hit)).dt.epoch("us").to_numpy()
+            parsed[rows] = True
+            two[rows] = fmt in TWO_DIGIT_FORMATS
+            todo = todo[~hit]
+    value = pl.Series(micros).cast(pl.Datetime("us"))
+    value = pl.select(pl.when(pl.Series(parsed) & (value.dt.year() >= EARLIEST_YEAR)).then(value)).to_series()
+    return value, two
 
 
 def localise(naive: pl.Series, zone: str) -> tuple[pl.Series, np.ndarray, np.ndarray]:
     """(UTC instants, fell in a DST gap, was ambiguous) of local wall-clock times in `zone`.
 
-    A day whose offset is the same at its start and its end (all but two days a year) is
-    converted with that offset as a whole column; only the rows of transition days are
-    looked at one by one. A time skipped by the spring change moves an hour later; a time
-    repeated in autumn takes the earlier instant.
+    Whole columns (polars' time zone database): a time skipped by the spring change moves an
+    hour later; a time repeated in autumn takes the earlier instant.
     """
-    tz = ZoneInfo(zone)
-    n = len(naive)
-    valid = naive.is_not_null().to_numpy()
-    local_us = naive.dt.epoch("us").fill_null(0).to_numpy().astype(np.int64)
-    day = local_us // 86_400_000_000
-    offsets = np.zeros(n, dtype=np.int64)
-    special = np.zeros(n, dtype=bool)
-    for d in np.unique(day[valid]).tolist():
-        start = EPOCH + timedelta(days=d)
-        first = tz.utcoffset(start)
-        last = tz.utcoffset(start + timedelta(hours=23, minutes=59))
-        rows = (day == d) & valid
-        if first == last:
-            offsets[rows] = first // timedelta(microseconds=1)
-        else:
-            special |= rows
-    gap = np.zeros(n, dtype=bool)
-    ambiguous = np.zeros(n, dtype=bool)
-    for i in np.flatnonzero(special).tolist():
-        wall = EPOCH + timedelta(microseconds=int(local_us[i]))
-        early = wall.replace(tzinfo=tz, fold=0)
-        back = early.astimezone(UTC).astimezone(tz).replace(tzinfo=None)
-        if back != wall:  # skipped by the spring change
-            gap[i] = True
-            early = (wall + timedelta(hours=1)).replace(tzinfo=tz)
-            offsets[i] = early.utcoffset() // timedelta(microseconds=1) - 3_600_000_000
-        else:
-            offsets[i] = early.utcoffset() // timedelta(microseconds=1)
-            ambiguous[i] = wall.replace(tzinfo=tz, fold=1).utcoffset() != early.utcoffset()
-    utc = pl.Series(local_us - offsets).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
-    utc = pl.select(pl.when(pl.Series(valid)).then(utc)).to_series()
-    return utc, gap, ambiguous
+    early = naive.dt.replace_time_zone(zone, ambiguous="earliest", non_existent="null")
+    late = naive.dt.replace_time_zone(zone, ambiguous="latest", non_existent="null")
+    gap = (naive.is_not_null() & early.is_null()).to_numpy()
+    ambiguous = (early != late).fill_null(False).to_numpy()
+    utc = early
+    if gap.any():
+        moved = (naive + timedelta(hours=1)).dt.replace_time_zone(zone, ambiguous="earliest", non_existent="null")
+        utc = pl.select(pl.when(pl.Series(gap)).then(moved).otherwise(early)).to_series()
+    return utc.dt.convert_time_zone("UTC").alias(naive.name), gap, ambiguous
 
 
 def _number(frame: pl.DataFrame, column: str | None) -> pl.Expr:
@@ -259,35 +255,33 @@ def read_export(path: Path | str, layout: str = AUTO) -> Export:
     base = base.with_columns(pl.col("status").replace_strict(kinds, default=None, return_dtype=pl.String).alias("kind"))
 
     # -- instants -------------------------------------------------------------------------
-    created_naive, created_two = _naive(pl.col("created_text"))
-    closed_naive, closed_two = _naive(pl.col("closed_text"))
-    due_naive, due_two = _naive(pl.col("due_text"))
-    status_naive, _ = _naive(pl.col("status_date_text"))
-    date_only = pl.lit(False)
+    naive = {}
+    two = np.zeros(base.height, dtype=bool)
+    for name, column in (("created", "created_text"), ("closed_any", "closed_text"), ("due_any", "due_text"),
+                         ("status_at", "status_date_text")):
+        naive[name], parsed_two = parse_naive(base[column])
+        if name != "status_at":
+            two |= parsed_two
+    date_only = np.zeros(base.height, dtype=bool)
     if lay.due_date_only_at_midnight:
-        date_only = due_naive.is_not_null() & (due_naive.dt.time() == pl.time(0, 0, 0))
-        due_naive = pl.when(date_only).then(due_naive + pl.duration(days=1, seconds=-1)).otherwise(due_naive)
-    naive = base.select(
-        created_naive.alias("created"),
-        closed_naive.alias("closed_any"),
-        due_naive.alias("due_any"),
-        status_naive.alias("status_at"),
-        (created_two | closed_two | due_two).alias("note_two_digit_year"),
-        date_only.alias("note_due_date_only"),
-    )
+        due = naive["due_any"]
+        date_only = (due.is_not_null() & (due.dt.time() == time(0, 0, 0))).to_numpy()
+        naive["due_any"] = pl.select(
+            pl.when(pl.Series(date_only)).then(due + timedelta(days=1, seconds=-1)).otherwise(due)
+        ).to_series()
     gaps = np.zeros(base.height, dtype=bool)
     ambiguous = np.zeros(base.height, dtype=bool)
     instants = []
-    for name in ("created", "closed_any", "due_any", "status_at"):
-        utc, gap, amb = localise(naive[name], zone)
+    for name, values in naive.items():
+        utc, gap, amb = localise(values, zone)
         instants.append(utc.alias(name))
         if name != "status_at":
             gaps |= gap
             ambiguous |= amb
     rows = base.with_columns(
         *instants,
-        naive["note_two_digit_year"],
-        naive["note_due_date_only"],
+        pl.Series("note_two_digit_year", two),
+        pl.Series("note_due_date_only", date_only),
         pl.Series("note_dst_gap", gaps),
         pl.Series("note_dst_ambiguous", ambiguous),
     )

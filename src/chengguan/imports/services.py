@@ -2,8 +2,9 @@
 
 `import_311(path, layout)` reads the file (reading.py), builds the city, departments,
 mappings and grids it needs (geography.py), locates every request into the grids, and
-writes, chunk by chunk, each request as a case with its task, its handling clock, its events
-and the export's own row. Rows already imported (same city, same request id) are left as
+writes, chunk by chunk and all in one transaction, each request as a case with its task, its
+events (register, dispatch and the ending one: see `_events`), a running handling clock if it
+is still open, and the export's own row. Rows already imported (same city, same request id) are left as
 they are, so a second run adds nothing. `ImportResult.summary()` says what was written,
 skipped and adjusted, with counts.
 """
@@ -27,11 +28,18 @@ from chengguan.cases.models import Case, Event, StageClock, Task
 from chengguan.catalog.models import SmallClass
 from chengguan.catalog.services import handling_limit, load_catalog
 from chengguan.evaluation.facts import refresh_cases
-from chengguan.geo.services import locate_many
+from chengguan.geo.services import clear_locators
 from chengguan.imports import writing
 from chengguan.imports.classify import classify_channel, classify_type
-from chengguan.imports.geography import DEFAULT_CELL_M, GeoChange, ensure_city, ensure_departments, ensure_grids
-from chengguan.imports.layouts import AUTO, CANCELLED, CLOSED, DISPATCHED, DUPLICATE, HANDLING
+from chengguan.imports.geography import (
+    DEFAULT_CELL_M,
+    GeoChange,
+    ensure_city,
+    ensure_departments,
+    ensure_grids,
+    locate_points,
+)
+from chengguan.imports.layouts import AUTO, CANCELLED, CLOSED, DISPATCHED, DUPLICATE, ENDED, HANDLING
 from chengguan.imports.models import ChannelMapping, ImportCity, ImportedRecord, ImportRun, TypeMapping
 from chengguan.imports.reading import NOTES, SKIP_REASONS, read_export
 from chengguan.worktime.services import working_clock
@@ -209,6 +217,18 @@ def import_311(
     started = time.perf_counter()
     now = now or timezone.now()
     export = read_export(path, layout)
+    # One transaction for everything written: a failed import leaves nothing behind, and
+    # SQLite commits (and checkpoints) once.
+    try:
+        with transaction.atomic():
+            return _import(export, cell_m=cell_m, chunk_size=chunk_size, progress=progress, now=now,
+                           refresh=refresh, started=started)
+    except BaseException:
+        clear_locators()  # a locator built from grids that were rolled back must not answer again
+        raise
+
+
+def _import(export, *, cell_m, chunk_size, progress, now, refresh, started) -> ImportResult:
     lay = export.layout
     if not SmallClass.objects.exists():
         load_catalog()
@@ -219,7 +239,7 @@ def import_311(
     rows = export.rows
     skipped = rows.filter(pl.col("skip").is_not_null()).select("row", "source_id", "skip", "skip_detail")
     valid = rows.filter(pl.col("skip").is_null())
-    done = _already_imported(city.pk, valid["source_id"].to_list())
+    done = set() if new_city else _already_imported(city.pk, valid["source_id"].to_list())
     result.already = len(done)
     new = valid.filter(~pl.col("source_id").is_in(list(done))) if done else valid
 
@@ -237,9 +257,8 @@ def import_311(
         types, result.new_types = _type_mapping(settings, new["type"].to_list())
         channels, result.new_channels = _channel_mapping(settings, new["channel"].to_list())
         lons, lats = new["lon"].to_numpy(), new["lat"].to_numpy()
-        with transaction.atomic():
-            result.geo = ensure_grids(settings, lay, lons, lats, new["area"].to_list())
-        found = locate_many(city, lons, lats)
+        result.geo = ensure_grids(settings, lay, lons, lats, new["area"].to_list())
+        found = locate_points(city, lons, lats)
         inside = found.inside
         if not inside.all():
             outside = new.filter(pl.Series(~inside)).select("row", "source_id").with_columns(
@@ -296,15 +315,15 @@ def _write(settings: ImportCity, export, new: pl.DataFrame, result: ImportResult
         mask = (working == flag) & has_due
         if mask.any():
             minutes[mask] = np.maximum(1, cal.elapsed_batch(created[mask], due[mask], working=flag))
-    yellow = np.zeros(n, dtype=np.int64)
+    kind = new["kind"]
+    open_mask = kind.is_in([DISPATCHED, HANDLING]).to_numpy()
+    yellow = due.copy()  # only an open case's clock turns yellow; an ended case's is never written
     for flag in (True, False):
-        mask = working == flag
+        mask = (working == flag) & open_mask
         if mask.any():
             yellow[mask] = cal.add_batch(created[mask], np.floor(minutes[mask] * YELLOW_FRACTION).astype(np.int64),
                                          working=flag)
-    kind = new["kind"]
     closed_mask = (kind == CLOSED).to_numpy()
-    open_mask = kind.is_in([DISPATCHED, HANDLING]).to_numpy()
     closed_epoch = _epoch(new["closed"].fill_null(new["created"]))
     on_time = np.where(closed_mask, closed_epoch <= due, False)
 
@@ -316,6 +335,8 @@ def _write(settings: ImportCity, export, new: pl.DataFrame, result: ImportResult
         pl.Series("on_time", on_time).alias("on_time"),
         pl.Series("due_from_export", has_due),
         pl.col("department_id").replace_strict(codes, return_dtype=pl.String).alias("department_code"),
+        pl.col("small_class_id").replace_strict({pk: c.code for pk, c in classes.items()}, return_dtype=pl.String)
+        .alias("class_code"),
         pl.col("kind").replace_strict(STATE_OF, return_dtype=pl.String).alias("state"),
         pl.col("kind").replace_strict({k: str(v) for k, v in TASK_STATUS_OF.items()}, return_dtype=pl.String)
         .alias("task_status"),
@@ -331,14 +352,17 @@ def _write(settings: ImportCity, export, new: pl.DataFrame, result: ImportResult
     result.on_time = int(on_time.sum())
     result.notes = {code: int(frame[f"note_{code}"].sum()) for code in NOTES}
 
+    columns = _columns(settings, frame)
+    events = _events(columns)
+    event_row = events["i"].to_numpy()
     bar = progress(n, f"{city.name} 写入案件 writing cases") if progress else None
     try:
         for start in range(0, n, chunk_size):
-            chunk = frame.slice(start, chunk_size)
-            with transaction.atomic():
-                case_ids = _write_chunk(settings, export, chunk, now=now)
-                if refresh:
-                    refresh_cases(case_ids.tolist())
+            chunk = columns.slice(start, chunk_size)
+            first, last = np.searchsorted(event_row, [start, start + chunk.height])
+            case_ids = _write_chunk(settings, export, chunk, events.slice(first, last - first), now=now)
+            if refresh:
+                refresh_cases(case_ids.tolist())
             if bar is not None:
                 bar.update(chunk.height)
     finally:
@@ -361,180 +385,221 @@ def _calendar_warnings(cal, frame: pl.DataFrame) -> dict[str, str]:
     return {sid: texts[(a, b)] for sid, a, b in years.iter_rows() if texts[(a, b)]}
 
 
-def _json(frame: pl.DataFrame, **columns: pl.Expr) -> list[str]:
-    return frame.select(pl.struct(**columns).struct.json_encode()).to_series().to_list()
+def _columns(settings: ImportCity, frame: pl.DataFrame) -> pl.DataFrame:
+    """Every value the rows of a case need, as the database takes it (instants as text), in
+    one pass over all the cases; `i` numbers them from 0."""
+    prefix = settings.key.upper()
+    fmt = writing.datetime_format()
 
+    def text(expr: pl.Expr) -> pl.Expr:
+        return expr.dt.convert_time_zone("UTC").dt.strftime(fmt)
 
-def _write_chunk(settings: ImportCity, export, chunk: pl.DataFrame, *, now: datetime) -> np.ndarray:
-    city = settings.city
-    lay = export.layout
-    count = chunk.height
-    stamp = now
-    kind = chunk["kind"]
+    kind = pl.col("kind")
     closed = kind == CLOSED
-    ended = kind.is_in([CLOSED, DUPLICATE, CANCELLED])
-    is_open = ~ended
-    created = writing.instants(chunk["created"])
-    closed_at = [v if c else None for v, c in zip(writing.instants(chunk["closed"]), closed.to_list(), strict=True)]
-    due_at = writing.instants(chunk["due_at"])
-    yellow_at = writing.instants(chunk["yellow_at"])
-    ended_at = writing.instants(chunk["ended"])
+    is_open = ~kind.is_in(list(ENDED))
+    return frame.select(
+        pl.int_range(pl.len(), dtype=pl.Int64).alias("i"),
+        pl.concat_str(pl.lit(f"{prefix}-"), pl.col("source_id")).alias("number"),
+        text(pl.col("created")).alias("created_at"),
+        text(pl.when(closed).then(pl.col("closed"))).alias("closed_at"),
+        text(pl.col("ended")).alias("ended_at"),
+        text(pl.col("due_at")).alias("due_text"),
+        text(pl.when(is_open).then(pl.col("due_at"))).alias("stage_due_at"),
+        text(pl.when(is_open).then(pl.col("yellow_at"))).alias("stage_yellow_at"),
+        text(pl.when(kind == HANDLING).then(pl.col("created"))).alias("signed_at"),
+        pl.when(is_open).then(pl.lit(True)).alias("is_open"),
+        pl.when(is_open).then(pl.lit("handle")).otherwise(pl.lit("")).alias("stage"),
+        pl.when(closed).then(pl.col("on_time")).alias("task_on_time"),
+        pl.when(pl.col("descriptor") != "").then(pl.concat_str("type", pl.lit(" — "), "descriptor"))
+        .otherwise(pl.col("type")).str.slice(0, 2000).alias("description"),
+        pl.when(kind == DUPLICATE)
+        .then(pl.concat_str(pl.lit("重复案件（导出状态："), "status", pl.lit("）· duplicate")))
+        .when(kind.is_in([CLOSED, CANCELLED])).then(pl.concat_str(pl.lit("导出状态 export status: "), "status"))
+        .otherwise(pl.lit("")).str.slice(0, 400).alias("end_reason"),
+        pl.col("address").str.slice(0, 200),
+        pl.when(pl.col("due_from_export")).then(pl.lit(str(ImportedRecord.DueSource.EXPORT)))
+        .otherwise(pl.lit(str(ImportedRecord.DueSource.COMPUTED))).alias("due_source"),
+        is_open.alias("open"),
+        "kind", "state", "status", "source", "source_id", "small_class_id", "class_code", "lon", "lat", "grid_id",
+        "grid_code", "community_code", "street_code", "district_code", "department_id", "department_code",
+        "calendar_warning", "task_status", "limit_minutes", "working_time", "due_from_export", "on_time",
+        "row", "raw",
+    )  # fmt: skip
 
+
+def _write_chunk(settings: ImportCity, export, chunk: pl.DataFrame, events: pl.DataFrame, *,
+                 now: datetime) -> np.ndarray:
+    """Write one chunk of `_columns`: cases, tasks, the clocks of open cases, their `_events`
+    and raw records; returns the new case ids."""
+    city = settings.city
+    count = chunk.height
     case_ids = writing.reserve_ids(Case, count)
     task_ids = writing.reserve_ids(Task, count)
-    prefix = settings.key.upper()
-    description = chunk.select(
-        pl.when(pl.col("descriptor") != "").then(pl.format("{} — {}", "type", "descriptor"))
-        .otherwise(pl.col("type")).str.slice(0, 2000)
-    ).to_series().to_list()  # fmt: skip
-    end_reason = chunk.select(
-        pl.when(pl.col("kind") == DUPLICATE).then(pl.format("重复案件（导出状态：{}）· duplicate", "status"))
-        .when(pl.col("kind").is_in([CLOSED, CANCELLED])).then(pl.format("导出状态 export status: {}", "status"))
-        .otherwise(pl.lit("")).str.slice(0, 400)
-    ).to_series().to_list()  # fmt: skip
+    columns = chunk.with_columns(pl.Series("case_id", case_ids), pl.Series("task_id", task_ids))
 
-    def where(mask: pl.Series, values: list) -> list:
-        return [v if m else None for v, m in zip(values, mask.to_list(), strict=True)]
+    def col(name: str) -> list:
+        return columns.get_column(name).to_list()
 
+    created = col("created_at")
+    closed_at = col("closed_at")
+    due_at = col("due_text")
+    department_id = col("department_id")
+    limit_minutes = col("limit_minutes")
+    working_time = col("working_time")
+    task_on_time = col("task_on_time")
     writing.insert(Case, count, {
         "id": case_ids,
-        "number": chunk.select(pl.format(f"{prefix}-{{}}", "source_id")).to_series().to_list(),
+        "number": col("number"),
         "city_id": city.pk,
-        "state": chunk["state"].to_list(),
-        "source": chunk["source"].to_list(),
-        "small_class_id": chunk["small_class_id"].to_list(),
-        "class_code": chunk["small_class_id"].replace_strict(_class_codes(chunk), return_dtype=pl.String).to_list(),
+        "state": col("state"),
+        "source": col("source"),
+        "small_class_id": col("small_class_id"),
+        "class_code": col("class_code"),
         "area_class": "B",
-        "lon": chunk["lon"].to_list(),
-        "lat": chunk["lat"].to_list(),
-        "grid_id": chunk["grid_id"].to_list(),
-        "grid_code": chunk["grid_code"].to_list(),
-        "community_code": chunk["community_code"].to_list(),
-        "street_code": chunk["street_code"].to_list(),
-        "district_code": chunk["district_code"].to_list(),
-        "address": chunk["address"].str.slice(0, 200).to_list(),
-        "description": description,
-        "end_reason": end_reason,
+        "lon": col("lon"),
+        "lat": col("lat"),
+        "grid_id": col("grid_id"),
+        "grid_code": col("grid_code"),
+        "community_code": col("community_code"),
+        "street_code": col("street_code"),
+        "district_code": col("district_code"),
+        "address": col("address"),
+        "description": col("description"),
+        "end_reason": col("end_reason"),
         "reported_at": created,
         "registered_at": created,
         "dispatched_at": created,
         "handled_at": closed_at,
         "checked_at": closed_at,
         "closed_at": closed_at,
-        "updated_at": stamp,
-        "department_id": chunk["department_id"].to_list(),
-        "stage": ["handle" if o else "" for o in is_open.to_list()],
-        "stage_due_at": where(is_open, due_at),
-        "stage_yellow_at": where(is_open, yellow_at),
-        "is_open": where(is_open, [True] * count),
-        "calendar_warning": chunk["calendar_warning"].to_list(),
+        "updated_at": now,
+        "department_id": department_id,
+        "stage": col("stage"),
+        "stage_due_at": col("stage_due_at"),
+        "stage_yellow_at": col("stage_yellow_at"),
+        "is_open": col("is_open"),
+        "calendar_warning": col("calendar_warning"),
     })
-    handling = (kind == HANDLING).to_list()
-    on_time = where(closed, chunk["on_time"].to_list())
     writing.insert(Task, count, {
         "id": task_ids,
         "case_id": case_ids,
         "seq": 1,
-        "department_id": chunk["department_id"].to_list(),
-        "status": chunk["task_status"].to_list(),
+        "department_id": department_id,
+        "status": col("task_status"),
         "dispatched_at": created,
         "dispatched_by_id": settings.actor_id,
-        "limit_minutes": chunk["limit_minutes"].to_list(),
-        "working_time": chunk["working_time"].to_list(),
+        "limit_minutes": limit_minutes,
+        "working_time": working_time,
         "due_at": due_at,
-        "signed_at": [c if h else None for c, h in zip(created, handling, strict=True)],
+        "signed_at": col("signed_at"),
         "feedback_at": closed_at,
         "handled_at": closed_at,
-        "on_time": on_time,
+        "on_time": task_on_time,
         # A deadline computed here, not given by the export, is no basis to rank the agency on.
-        "counted": chunk["due_from_export"].to_list(),
+        "counted": col("due_from_export"),
     })
-    writing.insert(StageClock, count, {
-        "case_id": case_ids,
-        "task_id": task_ids,
+    # Only a case still open has a running clock; an ended case's clock would only say what
+    # the task row already says (its deadline, when it ended, on time or not).
+    running = columns.filter(pl.col("open"))
+    writing.insert(StageClock, running.height, {
+        "case_id": running["case_id"].to_list(),
+        "task_id": running["task_id"].to_list(),
         "stage": "handle",
-        "started_at": created,
-        "limit_minutes": chunk["limit_minutes"].to_list(),
-        "working_time": chunk["working_time"].to_list(),
-        "due_at": due_at,
-        "yellow_at": yellow_at,
-        "ended_at": where(ended, ended_at),
-        "on_time": on_time,
+        "started_at": running["created_at"].to_list(),
+        "limit_minutes": running["limit_minutes"].to_list(),
+        "working_time": running["working_time"].to_list(),
+        "due_at": running["stage_due_at"].to_list(),
+        "yellow_at": running["stage_yellow_at"].to_list(),
     })
-    _write_events(settings, chunk, case_ids, created, closed_at, due_at, ended_at)
+    _write_events(settings, events, case_ids[events["i"].to_numpy() - int(chunk["i"][0])])
     writing.insert(ImportedRecord, count, {
         "city_id": city.pk,
-        "source_id": chunk["source_id"].to_list(),
+        "source_id": col("source_id"),
         "case_id": case_ids,
-        "layout": lay.name,
+        "layout": export.layout.name,
         "file_name": export.path.name[:200],
-        "row": chunk["row"].to_list(),
-        "due_source": [ImportedRecord.DueSource.EXPORT if d else ImportedRecord.DueSource.COMPUTED
-                       for d in chunk["due_from_export"].to_list()],
-        "raw": chunk["raw"].to_list(),
-        "imported_at": stamp,
+        "row": col("row"),
+        "due_source": col("due_source"),
+        "raw": col("raw"),
+        "imported_at": now,
     })
     return case_ids
 
 
-def _class_codes(chunk: pl.DataFrame) -> dict[int, str]:
-    return dict(SmallClass.objects.filter(pk__in=chunk["small_class_id"].unique().to_list()).values_list("pk", "code"))
+# The events of an imported case, in order: (step, operation, from, to). The export's created
+# time is when the request was both reported and registered: one `register` event, from no
+# state, carries what a report event would (source, request id, export status). The ending
+# event is written only for ended cases, by kind.
+EVENT_STEPS = (
+    (0, "register", "", "registered"),
+    (1, "dispatch", "registered", "dispatched"),
+)
+END_EVENTS = {
+    CLOSED: ("close", "dispatched", "closed"),
+    DUPLICATE: ("merge", "dispatched", "cancelled"),
+    CANCELLED: ("cancel", "dispatched", "cancelled"),
+}
 
 
-def _write_events(settings, chunk: pl.DataFrame, case_ids, created, closed_at, due_at, ended_at) -> None:
-    """report, register, dispatch for every case; sign for cases being handled; feedback, check
-    and close for closed ones; merge or cancel for duplicates and cancelled ones."""
-    ids = case_ids.tolist()
-    kinds = chunk["kind"].to_list()
-    report_data = _json(chunk, source=pl.col("source"), imported=pl.lit(True), source_id=pl.col("source_id"),
-                        status=pl.col("status"))
-    dispatch_data = _json(chunk, department=pl.col("department_code"), task=pl.lit(1),
-                          limit_minutes=pl.col("limit_minutes"), working_time=pl.col("working_time"),
-                          due_source=pl.when(pl.col("due_from_export")).then(pl.lit("export"))
-                          .otherwise(pl.lit("computed")))
-    on_time = chunk["on_time"].to_list()
-    statuses = chunk["status"].to_list()
-    case_col, op, src, dst, at, data, due, late, note = [], [], [], [], [], [], [], [], []
+def _events(columns: pl.DataFrame) -> pl.DataFrame:
+    """register and dispatch for every case, at the created time (the register event holds the
+    report's data, the dispatch the task's deadline), then the ending event of an ended case at
+    the time it ended, noting the export's status: close (its data and `was_late` say whether
+    it was on time), merge (duplicates) or cancel. Signing, feedback and check are not written:
+    the task row holds when it was signed and handled, and the evaluation reads them there."""
+    none_text = pl.lit(None, dtype=pl.String)
+    none_bool = pl.lit(None, dtype=pl.Boolean)
+    status_note = pl.concat_str(pl.lit("导出状态 export status: "), pl.col("status"))
+    frames = []
+    for step, operation, from_state, to_state in EVENT_STEPS:
+        if operation == "register":
+            data = pl.struct(source=pl.col("source"), imported=pl.lit(True), source_id=pl.col("source_id"),
+                             status=pl.col("status")).struct.json_encode()
+            due, note = none_text, pl.lit("")
+        elif operation == "dispatch":
+            data = pl.struct(department=pl.col("department_code"), task=pl.lit(1),
+                             limit_minutes=pl.col("limit_minutes"), working_time=pl.col("working_time"),
+                             due_source=pl.col("due_source")).struct.json_encode()
+            due, note = pl.col("due_text"), pl.lit("")
+        else:
+            data, due, note = pl.lit("{}"), none_text, pl.lit("")
+        frames.append(columns.select(
+            "i", pl.lit(step).alias("step"), pl.lit(operation).alias("operation"),
+            pl.lit(from_state).alias("from_state"), pl.lit(to_state).alias("to_state"),
+            pl.col("created_at").alias("at"), note.alias("note"), data.alias("data"), due.alias("due_at"),
+            none_bool.alias("was_late"),
+        ))
+    for kind, (operation, from_state, to_state) in END_EVENTS.items():
+        ended = columns.filter(pl.col("kind") == kind)
+        if not ended.height:
+            continue
+        if kind == CLOSED:
+            data = pl.struct(on_time=pl.col("on_time")).struct.json_encode()
+            late = ~pl.col("on_time")
+        else:
+            data = pl.lit('{"duplicate": true}' if kind == DUPLICATE else "{}")
+            late = none_bool
+        frames.append(ended.select(
+            "i", pl.lit(len(EVENT_STEPS)).alias("step"), pl.lit(operation).alias("operation"),
+            pl.lit(from_state).alias("from_state"), pl.lit(to_state).alias("to_state"),
+            pl.col("ended_at").alias("at"), status_note.alias("note"), data.alias("data"), none_text.alias("due_at"),
+            late.alias("was_late"),
+        ))
+    return pl.concat(frames, how="vertical_relaxed").sort("i", "step")
 
-    def add(i, operation, from_state, to_state, when, payload="{}", due_value=None, was_late=None, text=""):
-        case_col.append(ids[i])
-        op.append(operation)
-        src.append(from_state)
-        dst.append(to_state)
-        at.append(when)
-        data.append(payload)
-        due.append(due_value)
-        late.append(was_late)
-        note.append(text)
 
-    for i, k in enumerate(kinds):
-        add(i, "report", "", "pending", created[i], report_data[i])
-        add(i, "register", "pending", "registered", created[i])
-        add(i, "dispatch", "registered", "dispatched", created[i], dispatch_data[i], due_at[i])
-        status_note = f"导出状态 export status: {statuses[i]}"
-        if k == HANDLING:
-            add(i, "sign", "dispatched", "handling", created[i], '{"task": 1}', text=status_note)
-        elif k == CLOSED:
-            late_flag = not on_time[i]
-            add(i, "feedback", "dispatched", "handled", closed_at[i], '{"task": 1}', due_at[i], late_flag,
-                status_note)
-            add(i, "check", "handled", "closable", closed_at[i],
-                f'{{"fixed": true, "task": 1, "on_time": {"true" if on_time[i] else "false"}}}')
-            add(i, "close", "closable", "closed", closed_at[i], text=status_note)
-        elif k == DUPLICATE:
-            add(i, "merge", "dispatched", "cancelled", ended_at[i], '{"duplicate": true}', text=status_note)
-        elif k == CANCELLED:
-            add(i, "cancel", "dispatched", "cancelled", ended_at[i], text=status_note)
-    writing.insert(Event, len(case_col), {
-        "case_id": case_col,
-        "operation": op,
-        "from_state": src,
-        "to_state": dst,
+def _write_events(settings: ImportCity, events: pl.DataFrame, case_ids: np.ndarray) -> None:
+    """Insert `_events` rows; `case_ids`: the case of each row."""
+    writing.insert(Event, events.height, {
+        "case_id": case_ids,
+        "operation": events["operation"].to_list(),
+        "from_state": events["from_state"].to_list(),
+        "to_state": events["to_state"].to_list(),
         "actor_id": settings.actor_id,
         "actor_role": "import",
-        "at": at,
-        "note": note,
-        "data": data,
-        "due_at": due,
-        "was_late": late,
+        "at": events["at"].to_list(),
+        "note": events["note"].to_list(),
+        "data": events["data"].to_list(),
+        "due_at": events["due_at"].to_list(),
+        "was_late": events["was_late"].to_list(),
     })

@@ -57,12 +57,20 @@ def test_it_imports_a_slice_of_every_shared_export(path, tmp_path):
     assert cases.count() == kept
     assert not cases.filter(grid__isnull=True).exists()
     assert Task.objects.filter(case__city=city).count() == kept
-    assert StageClock.objects.filter(case__city=city, stage="handle").count() == kept
+    # Only a case still open has a running clock.
+    still_open = cases.filter(is_open=True).count()
+    assert still_open == cases.exclude(state__in=["closed", "cancelled"]).count()
+    clocks = StageClock.objects.filter(case__city=city)
+    assert clocks.count() == clocks.filter(stage="handle", ended_at__isnull=True).count() == still_open
     assert ImportedRecord.objects.filter(city=city).count() == kept
+    # Each case: register (the export's created time) and dispatch, then its ending event if it ended.
     ops = Counter(Event.objects.filter(case__city=city).values_list("operation", flat=True))
-    assert ops["report"] == ops["register"] == ops["dispatch"] == kept
+    assert ops["register"] == ops["dispatch"] == kept
     closed = cases.filter(state="closed").count()
-    assert ops["feedback"] == ops["check"] == ops["close"] == closed == result.closed
+    assert ops["close"] == closed == result.closed
+    assert ops["merge"] + ops["cancel"] == cases.filter(state="cancelled").count()
+    assert sum(ops.values()) == 2 * kept + kept - still_open
+    assert not ops.keys() - {"register", "dispatch", "close", "merge", "cancel"}
     assert ImportRun.objects.filter(city=city).count() == 1
 
 
@@ -174,12 +182,25 @@ def test_it_writes_duplicates_as_merged_like_cancelled_cases(tmp_path):
     open_case = Case.objects.get(number="BAL-D2")
     assert open_case.state == "dispatched" and open_case.is_open
     assert open_case.stage == "handle" and open_case.stage_due_at == open_case.tasks.get().due_at
+    assert list(open_case.events.values_list("operation", "from_state", "to_state")) == [
+        ("register", "", "registered"), ("dispatch", "registered", "dispatched")]
+    register = open_case.events.get(operation="register")
+    assert register.data == {"source": "open311", "imported": True, "source_id": "D2", "status": "Open"}
+    assert open_case.clocks.get().ended_at is None
     late = Case.objects.get(number="BAL-D3")
     assert late.state == "closed" and late.source == "inspector"
     task = late.tasks.get()
     assert task.status == "done" and task.on_time is False
-    assert late.events.get(operation="check").data == {"fixed": True, "task": 1, "on_time": False}
-    assert late.events.get(operation="feedback").was_late is True
+    assert task.handled_at == task.feedback_at == late.closed_at
+    assert list(late.events.values_list("operation", flat=True)) == ["register", "dispatch", "close"]
+    close = late.events.get(operation="close")
+    assert (close.from_state, close.to_state, close.at) == ("dispatched", "closed", late.closed_at)
+    assert close.data == {"on_time": False} and close.was_late is True
+    assert close.note == "导出状态 export status: Closed"
+    assert not late.clocks.exists()  # an ended case has no running clock
+    merge = dup.events.get(operation="merge")
+    assert (merge.from_state, merge.to_state, merge.note) == (
+        "dispatched", "cancelled", "导出状态 export status: Closed (Duplicate)")
 
 
 def test_the_command_prints_a_summary_and_writes_the_report(tmp_path):
