@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+# Two processes, one test file each at a time (a file's fixtures stay in one process);
+# `make test PYTEST_ARGS=` runs in one process.
+PYTEST_ARGS ?= -n 2 --dist loadfile
 
 .PHONY: run test lint bench install clean
 

@@ -3,6 +3,11 @@ import os
 import pytest
 from django.conf import settings
 
+# Playwright's sync API keeps an event loop running in the process once the browser tests have
+# started; Django's guard against database calls from async code would then refuse the ordinary,
+# synchronous tests that run after them in the same process. Nothing here is async.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
 
 def pytest_report_header(config):
     db = settings.DATABASES["default"]
