@@ -448,7 +448,8 @@ def rightful_user(case: Case, rule: workflow.Rule | None) -> str | None:
         return None
     for role in sorted(rule.roles):
         if role == "department":
-            if case.department_id:
+            # A department without an account of its own here (the street office) has no rightful user.
+            if case.department_id and f"dept-{case.department.code}" in ROLES:
                 return f"dept-{case.department.code}"
         elif role == workflow.REPORTER:
             if case.reporter is not None and case.reporter.username in ROLES:
