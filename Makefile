@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 # Two processes, one test file each at a time (a file's fixtures stay in one process);
-# `make test PYTEST_ARGS=` runs in one process.
+# `make test PYTEST_ARGS=` runs in one process. The API fuzz tests always run in one process
+# (schemathesis makes a test per operation only there).
 PYTEST_ARGS ?= -n 2 --dist loadfile
 
 .PHONY: run test lint bench install clean
@@ -25,7 +26,8 @@ run: $(BIN)/.installed
 test: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/chengguan makemigrations --check --dry-run
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -p no:xdist tests/test_api_fuzz.py
+	$(BIN)/pytest $(PYTEST_ARGS) --ignore=tests/test_api_fuzz.py
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

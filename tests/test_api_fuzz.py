@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 import io
 import json
+import os
 import traceback
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -39,6 +40,11 @@ from chengguan.cases.models import Case
 from chengguan.cases.tests.conftest import PASSWORD, SH, World
 from chengguan.geo.models import City
 from chengguan.wsgi import application
+
+# Schemathesis makes one test per API operation only when the file runs in a single process;
+# under pytest-xdist each of its tests would pass without calling the operations. Refuse loudly.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    raise RuntimeError("tests/test_api_fuzz.py must run in one process (make test runs it so): pytest -p no:xdist")
 
 ROLES = (
     "inspector", "inspector2", "volunteer", "operator", "shiftlead", "dispatcher", "leader", "dept-D0101", "dept-D06"
