@@ -211,7 +211,6 @@ def _default_city(actor: User | None) -> City:
 
 
 @transaction.atomic
-@transaction.atomic
 def report_case(
     *,
     actor: User | None,
