@@ -20,7 +20,7 @@ from django.db.models import Q
 from chengguan.cases import workflow
 from chengguan.cases.models import Case, Event, StageClock, Task
 from chengguan.evaluation import indicators as ind
-from chengguan.evaluation.models import ClosedDay, Fact, Rollup
+from chengguan.evaluation.models import ROLLUP_WIDTH, ClosedDay, Fact, Rollup
 from chengguan.evaluation.periods import day_start, local_day
 
 PUBLIC_SOURCES = frozenset({"public", "hotline", "open311", "media", "leader"})
@@ -224,7 +224,7 @@ def _rollup_add(city_id: int, rows: dict) -> None:
     if not rows:
         return
     table = Rollup._meta.db_table
-    width = 10
+    width = ROLLUP_WIDTH
     columns = ", ".join(f"n{i}" for i in range(width))
     sets = ", ".join(f"n{i} = {table}.n{i} + excluded.n{i}" for i in range(width))
     # Table and column names are our own constants; every value goes as a parameter.

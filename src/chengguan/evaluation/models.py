@@ -4,6 +4,7 @@ from django.db.models import Q
 
 from chengguan.evaluation.indicators import KEYS
 
+# Count columns n0… of the rollup: as many as the widest family has counts.
 ROLLUP_WIDTH = max(len(keys) for keys in KEYS.values())
 
 

@@ -13,25 +13,12 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
-from chengguan.cases.tests.conftest import PASSWORD, World
+from chengguan.cases.tests.conftest import PASSWORD
 from chengguan.evaluation.models import Appeal, EvaluationConfig, Publication
-from chengguan.org.models import User
 
 pytestmark = pytest.mark.django_db
 
 AS_OF = "2026-11-24T12:00"
-
-
-@pytest.fixture
-def world(db):
-    w = World()
-    for name, role in (("evaluator", "evaluator"), ("admin", "admin")):
-        user = User(username=name, role=role, city=w.city)
-        user.set_password(PASSWORD)
-        user.save()
-    w.done = w.make_case("closed", start="2026-11-23 09:00")
-    w.open = w.make_case("handling", start="2026-11-23 10:00")
-    return w
 
 
 def signed_in(username: str, language: str | None = None) -> Client:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -192,3 +193,10 @@ def test_the_light_threshold_is_configuration_new_clocks_follow(world):
     assert first.stage_yellow_at == at("2026-11-23 09:24")  # a running clock keeps its marks
     with pytest.raises(Invalid):
         services.save_config(weights=weights, grades=[["A", 90]], yellow_fraction=1.5, note="x", actor=None)
+
+
+def test_the_rollup_has_a_column_for_every_count_of_the_widest_family():
+    from chengguan.evaluation.models import ROLLUP_WIDTH
+
+    columns = {f.name for f in Rollup._meta.fields if re.fullmatch(r"n\d+", f.name)}
+    assert columns == {f"n{i}" for i in range(ROLLUP_WIDTH)}
