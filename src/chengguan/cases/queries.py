@@ -6,7 +6,7 @@ import base64
 import binascii
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -35,6 +35,16 @@ def visible_cases(user) -> QuerySet[Case]:
     if user.role == "inspector":
         return qs.filter(Q(reporter=user) | Q(clocks__assignee=user) | Q(grid__duty_grids__inspectors=user)).distinct()
     return qs.filter(reporter=user)
+
+
+def _instant(value: datetime, field: str) -> datetime:
+    """An instant as UTC: an offset such as +23:12 is valid ISO 8601 but beyond what PostgreSQL takes."""
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise Invalid(f"字段 {field} 的时间超出范围", f"Field '{field}' is out of range", field=field) from None
 
 
 def get_case_for_user(user, number: str) -> Case:
@@ -107,9 +117,9 @@ def filter_cases(qs: QuerySet[Case], f: Filters, *, now: datetime | None = None)
         else:
             qs = qs.filter(stage_yellow_at__gte=now)
     if f.created_after:
-        qs = qs.filter(reported_at__gte=f.created_after)
+        qs = qs.filter(reported_at__gte=_instant(f.created_after, "created_after"))
     if f.created_before:
-        qs = qs.filter(reported_at__lt=f.created_before)
+        qs = qs.filter(reported_at__lt=_instant(f.created_before, "created_before"))
     if f.supervised is not None:
         qs = qs.filter(supervised=f.supervised)
     if f.q:

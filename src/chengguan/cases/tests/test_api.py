@@ -357,3 +357,14 @@ def test_it_refuses_impossible_values_naming_the_field(world, operation, state, 
 def test_it_refuses_an_impossible_point_when_looking_for_duplicates(world):
     response = token_client("inspector").get("/api/v1/cases/nearby?class_code=E0102&lon=inf&lat=30.05")
     assert response.status_code == 422 and error_of(response)["field"] == "lon"
+
+
+def test_a_time_filter_with_any_valid_offset_answers_and_one_past_the_calendar_is_a_422(world):
+    """+23:12 is a valid ISO 8601 offset that PostgreSQL refuses; it is turned into UTC first."""
+    world.make_case("registered")
+    client = token_client("leader")
+    answer = client.get("/api/v1/cases?created_after=0848-07-18T06:59:17.5%2B23:12")
+    assert answer.status_code == 200, answer.content
+    assert len(answer.json()["items"]) == 1
+    answer = client.get("/api/v1/cases?created_before=0001-01-01T00:00:00%2B23:00")
+    assert answer.status_code == 422 and answer.json()["error"]["field"] == "created_before"
