@@ -159,11 +159,13 @@ class Task(models.Model):
         RETURNED = "returned", "已回退"
         CANCELLED = "cancelled", "已作废"
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="tasks")
+    # No single-column indexes on case, department or dispatched_at: (case, seq) and
+    # (department, dispatched_at) lead with them, and every query by time names a department.
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="tasks", db_index=False)
     seq = models.PositiveSmallIntegerField()
-    department = models.ForeignKey("org.Department", on_delete=models.PROTECT, related_name="tasks")
+    department = models.ForeignKey("org.Department", on_delete=models.PROTECT, related_name="tasks", db_index=False)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
-    dispatched_at = models.DateTimeField(db_index=True)
+    dispatched_at = models.DateTimeField()
     dispatched_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     limit_minutes = models.PositiveIntegerField()
     working_time = models.BooleanField(default=True)

@@ -95,7 +95,9 @@ class ImportedRecord(models.Model):
         EXPORT = "export", "导出截止时间"
         COMPUTED = "computed", "按小类时限计算"
 
-    city = models.ForeignKey("geo.City", on_delete=models.CASCADE, related_name="+", verbose_name="城市")
+    # (city, source_id) is unique and leads with the city: no separate index on it.
+    city = models.ForeignKey("geo.City", on_delete=models.CASCADE, related_name="+", verbose_name="城市",
+                             db_index=False)
     source_id = models.CharField("导出编号", max_length=40)
     case = models.OneToOneField("cases.Case", on_delete=models.CASCADE, related_name="imported",
                                 verbose_name="案件")

@@ -3,7 +3,7 @@
 `import_311(path, layout)` reads the file (reading.py), builds the city, departments,
 mappings and grids it needs (geography.py), locates every request into the grids, and
 writes, chunk by chunk and all in one transaction, each request as a case with its task, its
-events (register, dispatch and the ending one: see `_events`), a running handling clock if it
+events (register, dispatch and the ending one: see `_event_rows`), a running handling clock if it
 is still open, and the export's own row. Rows already imported (same city, same request id) are left as
 they are, so a second run adds nothing. `ImportResult.summary()` says what was written,
 skipped and adjusted, with counts.
@@ -12,6 +12,7 @@ skipped and adjusted, with counts.
 from __future__ import annotations
 
 import csv
+import gc
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -216,16 +217,24 @@ def import_311(
     `evaluation.facts.refresh_cases` (the benchmark times the import alone that way)."""
     started = time.perf_counter()
     now = now or timezone.now()
-    export = read_export(path, layout)
-    # One transaction for everything written: a failed import leaves nothing behind, and
-    # SQLite commits (and checkpoints) once.
+    # The import makes millions of short-lived, acyclic objects (rows, tuples, strings):
+    # reference counting frees them, and the cycle collector would only walk the whole heap
+    # again and again meanwhile. It resumes when the import ends.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
+        export = read_export(path, layout)
+        # One transaction for everything written: a failed import leaves nothing behind, and
+        # SQLite commits (and checkpoints) once.
         with transaction.atomic():
             return _import(export, cell_m=cell_m, chunk_size=chunk_size, progress=progress, now=now,
                            refresh=refresh, started=started)
     except BaseException:
         clear_locators()  # a locator built from grids that were rolled back must not answer again
         raise
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _import(export, *, cell_m, chunk_size, progress, now, refresh, started) -> ImportResult:
@@ -298,7 +307,8 @@ def _write(settings: ImportCity, export, new: pl.DataFrame, result: ImportResult
     n = new.height
 
     # Class limits, by class (urgency normal, the grids' area class B).
-    classes = {c.pk: c for c in SmallClass.objects.filter(pk__in=new["small_class_id"].unique().to_list())}
+    classes = {c.pk: c for c in SmallClass.objects.filter(pk__in=new["small_class_id"].unique().to_list())
+               .prefetch_related("time_limits")}
     limits = {pk: handling_limit(c, urgency="normal", area_class="B") for pk, c in classes.items()}
     class_ids = new["small_class_id"].to_numpy()
     minutes = np.array([limits[c][0] for c in class_ids], dtype=np.int64)
@@ -352,17 +362,20 @@ def _write(settings: ImportCity, export, new: pl.DataFrame, result: ImportResult
     result.on_time = int(on_time.sum())
     result.notes = {code: int(frame[f"note_{code}"].sum()) for code in NOTES}
 
-    columns = _columns(settings, frame)
-    events = _events(columns)
-    event_row = events["i"].to_numpy()
+    # Cases of one kind side by side: their rows leave the same columns empty (see
+    # writing.prepare), and their ids run in that order.
+    columns = _columns(settings, frame).sort("kind", "i", maintain_order=True).with_columns(
+        pl.Series("case_id", writing.reserve_ids(Case, n)), pl.Series("task_id", writing.reserve_ids(Task, n))
+    )
+    db = transaction.get_connection()
     bar = progress(n, f"{city.name} 写入案件 writing cases") if progress else None
     try:
         for start in range(0, n, chunk_size):
             chunk = columns.slice(start, chunk_size)
-            first, last = np.searchsorted(event_row, [start, start + chunk.height])
-            case_ids = _write_chunk(settings, export, chunk, events.slice(first, last - first), now=now)
+            for insert in _chunk_rows(settings, export, chunk, now, db):
+                insert.run()
             if refresh:
-                refresh_cases(case_ids.tolist())
+                refresh_cases(chunk["case_id"].to_list())
             if bar is not None:
                 bar.update(chunk.height)
     finally:
@@ -427,18 +440,17 @@ def _columns(settings: ImportCity, frame: pl.DataFrame) -> pl.DataFrame:
     )  # fmt: skip
 
 
-def _write_chunk(settings: ImportCity, export, chunk: pl.DataFrame, events: pl.DataFrame, *,
-                 now: datetime) -> np.ndarray:
-    """Write one chunk of `_columns`: cases, tasks, the clocks of open cases, their `_events`
-    and raw records; returns the new case ids."""
+def _chunk_rows(settings: ImportCity, export, columns: pl.DataFrame, now: datetime, db) -> list[writing.Insert]:
+    """The rows of one chunk of `_columns` (with `case_id` and `task_id`), in the order they
+    are written: cases, tasks, the clocks of open cases, their events (`_event_rows`) and raw
+    records."""
     city = settings.city
-    count = chunk.height
-    case_ids = writing.reserve_ids(Case, count)
-    task_ids = writing.reserve_ids(Task, count)
-    columns = chunk.with_columns(pl.Series("case_id", case_ids), pl.Series("task_id", task_ids))
+    count = columns.height
+    case_ids = columns["case_id"]
+    task_ids = columns["task_id"]
 
-    def col(name: str) -> list:
-        return columns.get_column(name).to_list()
+    def col(name: str) -> pl.Series:
+        return columns.get_column(name)
 
     created = col("created_at")
     closed_at = col("closed_at")
@@ -447,7 +459,7 @@ def _write_chunk(settings: ImportCity, export, chunk: pl.DataFrame, events: pl.D
     limit_minutes = col("limit_minutes")
     working_time = col("working_time")
     task_on_time = col("task_on_time")
-    writing.insert(Case, count, {
+    inserts = [writing.prepare(Case, count, {
         "id": case_ids,
         "number": col("number"),
         "city_id": city.pk,
@@ -479,8 +491,8 @@ def _write_chunk(settings: ImportCity, export, chunk: pl.DataFrame, events: pl.D
         "stage_yellow_at": col("stage_yellow_at"),
         "is_open": col("is_open"),
         "calendar_warning": col("calendar_warning"),
-    })
-    writing.insert(Task, count, {
+    }, db)]
+    inserts.append(writing.prepare(Task, count, {
         "id": task_ids,
         "case_id": case_ids,
         "seq": 1,
@@ -497,22 +509,22 @@ def _write_chunk(settings: ImportCity, export, chunk: pl.DataFrame, events: pl.D
         "on_time": task_on_time,
         # A deadline computed here, not given by the export, is no basis to rank the agency on.
         "counted": col("due_from_export"),
-    })
+    }, db))
     # Only a case still open has a running clock; an ended case's clock would only say what
     # the task row already says (its deadline, when it ended, on time or not).
     running = columns.filter(pl.col("open"))
-    writing.insert(StageClock, running.height, {
-        "case_id": running["case_id"].to_list(),
-        "task_id": running["task_id"].to_list(),
+    inserts.append(writing.prepare(StageClock, running.height, {
+        "case_id": running["case_id"],
+        "task_id": running["task_id"],
         "stage": "handle",
-        "started_at": running["created_at"].to_list(),
-        "limit_minutes": running["limit_minutes"].to_list(),
-        "working_time": running["working_time"].to_list(),
-        "due_at": running["stage_due_at"].to_list(),
-        "yellow_at": running["stage_yellow_at"].to_list(),
-    })
-    _write_events(settings, events, case_ids[events["i"].to_numpy() - int(chunk["i"][0])])
-    writing.insert(ImportedRecord, count, {
+        "started_at": running["created_at"],
+        "limit_minutes": running["limit_minutes"],
+        "working_time": running["working_time"],
+        "due_at": running["stage_due_at"],
+        "yellow_at": running["stage_yellow_at"],
+    }, db))
+    inserts += _event_rows(settings, columns, db)
+    inserts.append(writing.prepare(ImportedRecord, count, {
         "city_id": city.pk,
         "source_id": col("source_id"),
         "case_id": case_ids,
@@ -522,18 +534,13 @@ def _write_chunk(settings: ImportCity, export, chunk: pl.DataFrame, events: pl.D
         "due_source": col("due_source"),
         "raw": col("raw"),
         "imported_at": now,
-    })
-    return case_ids
+    }, db))
+    return inserts
 
 
-# The events of an imported case, in order: (step, operation, from, to). The export's created
-# time is when the request was both reported and registered: one `register` event, from no
-# state, carries what a report event would (source, request id, export status). The ending
-# event is written only for ended cases, by kind.
-EVENT_STEPS = (
-    (0, "register", "", "registered"),
-    (1, "dispatch", "registered", "dispatched"),
-)
+# The events of an imported case: `register` from no state, then `dispatch`, both at the
+# export's created time (when the request was both reported and registered), then the ending
+# event of an ended case, by kind.
 END_EVENTS = {
     CLOSED: ("close", "dispatched", "closed"),
     DUPLICATE: ("merge", "dispatched", "cancelled"),
@@ -541,65 +548,50 @@ END_EVENTS = {
 }
 
 
-def _events(columns: pl.DataFrame) -> pl.DataFrame:
-    """register and dispatch for every case, at the created time (the register event holds the
-    report's data, the dispatch the task's deadline), then the ending event of an ended case at
-    the time it ended, noting the export's status: close (its data and `was_late` say whether
-    it was on time), merge (duplicates) or cancel. Signing, feedback and check are not written:
-    the task row holds when it was signed and handled, and the evaluation reads them there."""
-    none_text = pl.lit(None, dtype=pl.String)
-    none_bool = pl.lit(None, dtype=pl.Boolean)
-    status_note = pl.concat_str(pl.lit("导出状态 export status: "), pl.col("status"))
-    frames = []
-    for step, operation, from_state, to_state in EVENT_STEPS:
-        if operation == "register":
-            data = pl.struct(source=pl.col("source"), imported=pl.lit(True), source_id=pl.col("source_id"),
-                             status=pl.col("status")).struct.json_encode()
-            due, note = none_text, pl.lit("")
-        elif operation == "dispatch":
-            data = pl.struct(department=pl.col("department_code"), task=pl.lit(1),
-                             limit_minutes=pl.col("limit_minutes"), working_time=pl.col("working_time"),
-                             due_source=pl.col("due_source")).struct.json_encode()
-            due, note = pl.col("due_text"), pl.lit("")
-        else:
-            data, due, note = pl.lit("{}"), none_text, pl.lit("")
-        frames.append(columns.select(
-            "i", pl.lit(step).alias("step"), pl.lit(operation).alias("operation"),
-            pl.lit(from_state).alias("from_state"), pl.lit(to_state).alias("to_state"),
-            pl.col("created_at").alias("at"), note.alias("note"), data.alias("data"), due.alias("due_at"),
-            none_bool.alias("was_late"),
-        ))
+def _event_rows(settings: ImportCity, columns: pl.DataFrame, db) -> list[writing.Insert]:
+    """The events of a chunk's cases (`columns` with `case_id`), one operation at a time, so
+    every row of a statement shares its operation, states and empty fields and a case's
+    events keep their order by id.
+
+    register holds the report's data (source, request id, export status), dispatch the task's
+    (department, limit, deadline and where the deadline came from); the ending event notes
+    the export's status: close (its data and `was_late` say whether it was on time), merge
+    (duplicates) or cancel. Signing, feedback and check are not written: the task row holds
+    when it was signed and handled, and the evaluation reads them there."""
+    common = {"actor_id": settings.actor_id, "actor_role": "import"}
+    count = columns.height
+    case_ids = columns["case_id"]
+    created = columns["created_at"]
+
+    def json_of(**fields) -> pl.Series:
+        return columns.select(pl.struct(**fields).struct.json_encode()).to_series()
+
+    inserts = [writing.prepare(Event, count, {
+        **common, "case_id": case_ids, "operation": "register", "from_state": "", "to_state": "registered",
+        "at": created, "note": "", "due_at": None, "was_late": None,
+        "data": json_of(source=pl.col("source"), imported=pl.lit(True), source_id=pl.col("source_id"),
+                        status=pl.col("status")),
+    }, db)]
+    inserts.append(writing.prepare(Event, count, {
+        **common, "case_id": case_ids, "operation": "dispatch", "from_state": "registered",
+        "to_state": "dispatched", "at": created, "note": "", "due_at": columns["due_text"],
+        "was_late": None,
+        "data": json_of(department=pl.col("department_code"), task=pl.lit(1), limit_minutes=pl.col("limit_minutes"),
+                        working_time=pl.col("working_time"), due_source=pl.col("due_source")),
+    }, db))
     for kind, (operation, from_state, to_state) in END_EVENTS.items():
         ended = columns.filter(pl.col("kind") == kind)
         if not ended.height:
             continue
         if kind == CLOSED:
-            data = pl.struct(on_time=pl.col("on_time")).struct.json_encode()
-            late = ~pl.col("on_time")
+            data = ended.select(pl.struct(on_time=pl.col("on_time")).struct.json_encode()).to_series()
+            late = ~ended["on_time"]
         else:
-            data = pl.lit('{"duplicate": true}' if kind == DUPLICATE else "{}")
-            late = none_bool
-        frames.append(ended.select(
-            "i", pl.lit(len(EVENT_STEPS)).alias("step"), pl.lit(operation).alias("operation"),
-            pl.lit(from_state).alias("from_state"), pl.lit(to_state).alias("to_state"),
-            pl.col("ended_at").alias("at"), status_note.alias("note"), data.alias("data"), none_text.alias("due_at"),
-            late.alias("was_late"),
-        ))
-    return pl.concat(frames, how="vertical_relaxed").sort("i", "step")
-
-
-def _write_events(settings: ImportCity, events: pl.DataFrame, case_ids: np.ndarray) -> None:
-    """Insert `_events` rows; `case_ids`: the case of each row."""
-    writing.insert(Event, events.height, {
-        "case_id": case_ids,
-        "operation": events["operation"].to_list(),
-        "from_state": events["from_state"].to_list(),
-        "to_state": events["to_state"].to_list(),
-        "actor_id": settings.actor_id,
-        "actor_role": "import",
-        "at": events["at"].to_list(),
-        "note": events["note"].to_list(),
-        "data": events["data"].to_list(),
-        "due_at": events["due_at"].to_list(),
-        "was_late": events["was_late"].to_list(),
-    })
+            data, late = ({"duplicate": True} if kind == DUPLICATE else {}), None  # one value: the field encodes it
+        inserts.append(writing.prepare(Event, ended.height, {
+            **common, "case_id": ended["case_id"], "operation": operation, "from_state": from_state,
+            "to_state": to_state, "at": ended["ended_at"], "due_at": None, "was_late": late,
+            "note": ended.select(pl.concat_str(pl.lit("导出状态 export status: "), "status")).to_series(),
+            "data": data,
+        }, db))
+    return inserts

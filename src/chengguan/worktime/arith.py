@@ -49,6 +49,7 @@ _MINUTE_US = 60 * _US
 _DAY_S = 86_400
 _HINT_S = 8 * 3600
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _HHMM = re.compile(r"^([01]?\d|2[0-4]):([0-5]\d)$")
 # datetime can't go past these years; a table is never asked to.
 MIN_YEAR, MAX_YEAR = 2, 9998
@@ -156,6 +157,39 @@ def _local_instant_s(day: date, offset_s: int, zone: ZoneInfo) -> int:
     return int(wall.timestamp())
 
 
+def _working_intervals(
+    zone: ZoneInfo, offsets: Sequence[tuple[int, int]], is_workday, first_year: int, last_year: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(starts, ends) in epoch seconds of every working period of every workday, in order.
+
+    The same instants as ``_local_instant_s`` of each period's ends, computed per day: on a day
+    whose UTC offset is the same at its midnight and at the next one (every day but the few
+    with a clock change) each instant is the wall time minus that offset, as whole arrays;
+    the days with a change take ``_local_instant_s`` boundary by boundary.
+    """
+    first = date(first_year, 1, 1)
+    count = date(last_year, 12, 31).toordinal() - first.toordinal() + 1
+    one = timedelta(days=1)
+    days = [first + one * i for i in range(count + 1)]
+    midnight = np.array(
+        [datetime.combine(day, time(0), tzinfo=zone).utcoffset() // timedelta(seconds=1) for day in days],
+        dtype=np.int64,
+    )
+    work = np.fromiter((is_workday(day) for day in days[:count]), dtype=bool, count=count)
+    steady = midnight[:-1] == midnight[1:]
+    wall = (first.toordinal() - _EPOCH_ORDINAL + np.arange(count, dtype=np.int64)) * _DAY_S
+    starts = np.zeros((count, len(offsets)), dtype=np.int64)
+    ends = np.zeros((count, len(offsets)), dtype=np.int64)
+    for k, (a, b) in enumerate(offsets):
+        starts[:, k] = wall + a - midnight[:-1]
+        ends[:, k] = wall + b - midnight[:-1]
+    for i in np.flatnonzero(work & ~steady).tolist():
+        for k, (a, b) in enumerate(offsets):
+            starts[i, k] = _local_instant_s(days[i], a, zone)
+            ends[i, k] = _local_instant_s(days[i], b, zone)
+    return starts[work].ravel(), ends[work].ravel()
+
+
 class WorkingTimeTable:
     """Working intervals of the years ``first_year``..``last_year`` in one zone.
 
@@ -192,19 +226,7 @@ class WorkingTimeTable:
         self.hi_s = _local_instant_s(date(last_year + 1, 1, 1), 0, self.zone)
 
         offsets = [_offsets(p) for p in self.periods]
-        starts: list[int] = []
-        ends: list[int] = []
-        day = date(first_year, 1, 1)
-        last = date(last_year, 12, 31)
-        one = timedelta(days=1)
-        while day <= last:
-            if self.is_workday(day):
-                for a, b in offsets:
-                    starts.append(_local_instant_s(day, a, self.zone))
-                    ends.append(_local_instant_s(day, b, self.zone))
-            day += one
-        s = np.array(starts, dtype=np.int64)
-        e = np.array(ends, dtype=np.int64)
+        s, e = _working_intervals(self.zone, offsets, self.is_workday, first_year, last_year)
         if len(s):
             # A wall time in a DST gap can map behind the previous period's end: clip so the
             # intervals never overlap, then drop the empty ones (and join touching ones).

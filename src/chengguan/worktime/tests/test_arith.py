@@ -325,3 +325,53 @@ def test_a_large_unsorted_batch_agrees_with_add():
     assert (TABLE.add_batch(starts.astype(float), minutes) == due).all()
     back = TABLE.elapsed_batch(due, starts)
     assert (back == -minutes).all()
+
+
+# -- building the table --------------------------------------------------------------------
+
+ODD_ZONES = [
+    "Asia/Shanghai",  # DST 1986–1991
+    "America/New_York",
+    "America/Sao_Paulo",  # clocks changed at midnight
+    "Asia/Tehran",
+    "Africa/Casablanca",  # DST suspended for Ramadan, a month apart
+    "Australia/Lord_Howe",  # half-hour DST
+    "Pacific/Apia",  # 30 December 2011 never happened
+    "America/St_Johns",
+    "Asia/Gaza",
+    "Antarctica/Troll",  # two-hour DST
+]
+
+
+def _intervals_day_by_day(table: WorkingTimeTable) -> tuple[np.ndarray, np.ndarray]:
+    """Every boundary through zoneinfo, one wall time at a time (what the table must equal)."""
+    starts, ends = [], []
+    day, last = date(table.first_year, 1, 1), date(table.last_year, 12, 31)
+    while day <= last:
+        if table.is_workday(day):
+            for start, end in table.periods:
+                for out, seconds in ((starts, start.hour * 3600 + start.minute * 60),
+                                     (ends, end.hour * 3600 + end.minute * 60 or 86_400)):  # 00:00 ends at 24:00
+                    wall = datetime.combine(day, time(0), tzinfo=table.zone) + timedelta(seconds=seconds)
+                    out.append(int(wall.timestamp()))  # fold=0, as every deadline is read
+        day += timedelta(days=1)
+    return np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64)
+
+
+@pytest.mark.parametrize("zone", ODD_ZONES)
+@pytest.mark.parametrize("hours", [None, [["00:00", "02:30"], ["02:30", "03:30"], ["22:00", "24:00"]]])
+def test_table_boundaries_equal_zoneinfo_wall_times(zone, hours):
+    """The table is built a day at a time from each midnight's offset; on every day of a clock
+    change (gaps, repeated hours, a skipped day, changes at midnight) and every other day, its
+    boundaries are the instants zoneinfo gives for the wall times one by one."""
+    periods = parse_periods(hours) if hours else DEFAULT_PERIODS
+    table = WorkingTimeTable(zone, periods, {date(2011, 12, 29): False, date(2020, 3, 8): True}, (), 1970, 2035)
+    starts, ends = _intervals_day_by_day(table)
+    reached = np.maximum.accumulate(ends)  # the table clips and joins as its docstring says
+    starts[1:] = np.maximum(starts[1:], reached[:-1])
+    keep = ends > starts
+    starts, ends = starts[keep], ends[keep]
+    touching = np.flatnonzero(starts[1:] == ends[:-1])
+    ends, starts = np.delete(ends, touching), np.delete(starts, touching + 1)
+    assert np.array_equal(table.starts, starts)
+    assert np.array_equal(table.ends, ends)
