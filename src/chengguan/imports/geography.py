@@ -227,7 +227,7 @@ def ensure_grids(settings: ImportCity, layout: Layout, lons, lats, areas) -> Geo
         name = (zh if zh == en else f"{zh} · {en}")[:80]
         old_cells = [cell for cell, d in existing.items() if d == district]
         boxes = _cell_boxes(settings, [*old_cells, *new_cells])
-        shape = shapely.union_all(boxes)
+        shape = shapely.coverage_union_all(boxes)  # lattice cells: edge to edge, never overlapping
         outline, area = json_geometry(shape), geodesic_area_m2(shape)
         regions += [("district", district, name, None, outline, area),
                     ("street", street, name, district, outline, area),
@@ -285,7 +285,7 @@ def _store_grids(city: City, rows: list) -> None:
     boxes = np.array([row[5] for row in rows], dtype=object)
     centres = shapely.get_coordinates(shapely.centroid(boxes))  # a square's centroid is inside it
     bounds = shapely.bounds(boxes)
-    outlines = [json.dumps(json.loads(text)) for text in shapely.to_geojson(boxes).tolist()]  # as the ORM writes
+    outlines = shapely.to_geojson(boxes).tolist()  # GeoJSON text, stored as it is
     areas = [abs(float(GEOD.polygon_area_perimeter(*box.exterior.xy)[0])) for box in boxes]
     writing.insert(Grid, len(rows), {
         "code": [row[4] for row in rows],

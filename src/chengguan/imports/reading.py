@@ -127,7 +127,13 @@ def _read_csv(path: Path) -> tuple[pl.DataFrame, bool]:
     try:
         with path.open("rb") as fh:
             bom = fh.read(3) == b"\xef\xbb\xbf"
-        frame = pl.read_csv(path, infer_schema=False, empty_string_is_null=False, encoding="utf8-lossy")
+        try:
+            frame = pl.read_csv(path, infer_schema=False, empty_string_is_null=False)
+        except pl.exceptions.ComputeError as exc:
+            if "utf-8" not in str(exc).lower():
+                raise
+            # Not valid UTF-8: read it again, replacing what cannot be decoded (slower).
+            frame = pl.read_csv(path, infer_schema=False, empty_string_is_null=False, encoding="utf8-lossy")
     except FileNotFoundError:
         raise ExportError(f"文件不存在：{path}", f"No such file: {path}") from None
     except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as exc:

@@ -302,7 +302,10 @@ def _import(export, *, cell_m, chunk_size, progress, now, refresh, started) -> I
 def _write(settings: ImportCity, export, new: pl.DataFrame, result: ImportResult, *, chunk_size, progress, now,
            refresh):
     city = settings.city
-    cal = working_clock(city.calendar)
+    # One table over the export's years (its records may be years old), not built then widened.
+    years = new.select(pl.col("created").min().dt.year().alias("a"),
+                       pl.max_horizontal(pl.col("created").max(), pl.col("due").max()).dt.year().alias("b")).row(0)
+    cal = working_clock(city.calendar, covering=(years[0], years[1] + 1))
     codes = dict(city.departments.values_list("pk", "code"))
     n = new.height
 

@@ -158,7 +158,11 @@ def _local_instant_s(day: date, offset_s: int, zone: ZoneInfo) -> int:
 
 
 def _working_intervals(
-    zone: ZoneInfo, offsets: Sequence[tuple[int, int]], is_workday, first_year: int, last_year: int
+    zone: ZoneInfo,
+    offsets: Sequence[tuple[int, int]],
+    special_days: Mapping[date, bool],
+    first_year: int,
+    last_year: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(starts, ends) in epoch seconds of every working period of every workday, in order.
 
@@ -167,17 +171,20 @@ def _working_intervals(
     with a clock change) each instant is the wall time minus that offset, as whole arrays;
     the days with a change take ``_local_instant_s`` boundary by boundary.
     """
-    first = date(first_year, 1, 1)
-    count = date(last_year, 12, 31).toordinal() - first.toordinal() + 1
-    one = timedelta(days=1)
-    days = [first + one * i for i in range(count + 1)]
-    midnight = np.array(
-        [datetime.combine(day, time(0), tzinfo=zone).utcoffset() // timedelta(seconds=1) for day in days],
-        dtype=np.int64,
+    first = date(first_year, 1, 1).toordinal()
+    count = date(last_year, 12, 31).toordinal() - first + 1
+    days = [date.fromordinal(first + i) for i in range(count + 1)]
+    second = timedelta(seconds=1)
+    midnight = np.fromiter(
+        (datetime.combine(day, time(0), tzinfo=zone).utcoffset() // second for day in days), dtype=np.int64,
+        count=count + 1,
     )
-    work = np.fromiter((is_workday(day) for day in days[:count]), dtype=bool, count=count)
+    work = (np.arange(first, first + count) + 6) % 7 < 5  # Monday to Friday (date.weekday of the ordinal)
+    for day, workday in special_days.items():
+        if 0 <= day.toordinal() - first < count:
+            work[day.toordinal() - first] = workday
     steady = midnight[:-1] == midnight[1:]
-    wall = (first.toordinal() - _EPOCH_ORDINAL + np.arange(count, dtype=np.int64)) * _DAY_S
+    wall = (first - _EPOCH_ORDINAL + np.arange(count, dtype=np.int64)) * _DAY_S
     starts = np.zeros((count, len(offsets)), dtype=np.int64)
     ends = np.zeros((count, len(offsets)), dtype=np.int64)
     for k, (a, b) in enumerate(offsets):
@@ -226,7 +233,7 @@ class WorkingTimeTable:
         self.hi_s = _local_instant_s(date(last_year + 1, 1, 1), 0, self.zone)
 
         offsets = [_offsets(p) for p in self.periods]
-        s, e = _working_intervals(self.zone, offsets, self.is_workday, first_year, last_year)
+        s, e = _working_intervals(self.zone, offsets, self.special_days, first_year, last_year)
         if len(s):
             # A wall time in a DST gap can map behind the previous period's end: clip so the
             # intervals never overlap, then drop the empty ones (and join touching ones).

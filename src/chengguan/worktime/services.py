@@ -7,6 +7,7 @@ when an instant falls outside it.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import threading
 from collections.abc import Callable, Iterable
@@ -270,30 +271,40 @@ _clocks: dict[int, WorkingClock] = {}
 _clocks_lock = threading.Lock()
 
 
-def _build_clock(calendar: WorkCalendar) -> WorkingClock:
+def _build_clock(calendar: WorkCalendar, covering: tuple[int, int] | None = None) -> WorkingClock:
     periods = parse_periods(calendar.working_hours) if calendar.working_hours else DEFAULT_PERIODS
     special = dict(CalendarDay.objects.filter(calendar=calendar).values_list("day", "is_workday"))
     known = set(CalendarYear.objects.filter(calendar=calendar).values_list("year", flat=True))
     first = min(known, default=2024) - MARGIN_BEFORE
     last = max(known, default=2026) + MARGIN_AFTER
+    if covering is not None:
+        wider = max(MIN_YEAR, min(first, covering[0] - WIDEN_PAD)), min(MAX_YEAR, max(last, covering[1] + WIDEN_PAD))
+        if wider[1] - wider[0] + 1 <= MAX_SPAN_YEARS:  # else widened lazily, and refused there, as ever
+            first, last = wider
     table = WorkingTimeTable(calendar.timezone, periods, special, known, first, last)
     return WorkingClock(table, calendar_id=calendar.pk, revision=calendar.revision)
 
 
-def working_clock(calendar: WorkCalendar) -> WorkingClock:
+def working_clock(calendar: WorkCalendar, covering: tuple[int, int] | None = None) -> WorkingClock:
     """The calendar's clock, cached per process by (calendar id, revision).
 
     Any change to the calendar, its days or its years moves its revision forward, so a
     calendar loaded after the change gets a fresh clock in every process. Pass an instance
     loaded in this request (or after the change): an old instance keeps its old revision.
+    ``covering=(first year, last year)``: a caller about to work across these years gets a
+    table built over them at once (a bulk import of old records), not built and then widened.
     """
     clock = _clocks.get(calendar.pk)
     if clock is not None and clock.revision == calendar.revision:
+        table = clock.table
+        if covering is not None and not table.first_year <= covering[0] <= covering[1] <= table.last_year:
+            with contextlib.suppress(Invalid):  # too wide: the arithmetic refuses it when it gets there
+                clock._widen(table, *covering)
         return clock
     with _clocks_lock:
         clock = _clocks.get(calendar.pk)
         if clock is None or clock.revision != calendar.revision:
-            clock = _build_clock(calendar)
+            clock = _build_clock(calendar, covering)
             _clocks[calendar.pk] = clock
     return clock
 

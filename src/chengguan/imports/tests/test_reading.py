@@ -107,6 +107,17 @@ def test_it_reports_rows_it_cannot_use(tmp_path):
     assert by_id[8]["ended"] == by_id[8]["created"] and by_id[8]["note_ended_at_created"]
 
 
+def test_it_reads_a_file_that_is_not_utf8_replacing_what_it_cannot_decode(tmp_path):
+    """An export saved as Latin-1 (é as one byte): read, with the replacement character."""
+    path = tmp_path / "latin1.csv"
+    header = "ServiceRequestNum,SRType,MethodReceived,CreatedDate,SRStatus,DueDate,CloseDate,Agency,Latitude,Longitude"
+    row = "L1,SW-Dirty Alley,Phone,03/11/2019 09:00:00 AM,Open,,,Solid Waste,39.3,-76.6"
+    path.write_bytes((header + "\n" + row + " caf\xe9\n").encode("latin-1"))
+    export = read_export(path, "baltimore")
+    assert export.rows["source_id"].to_list() == ["L1"]
+    assert "caf\ufffd" in export.rows["raw"][0]
+
+
 def test_it_refuses_a_file_of_another_kind(tmp_path):
     path = tmp_path / "other.csv"
     path.write_text("a,b\n1,2\n", encoding="utf-8")

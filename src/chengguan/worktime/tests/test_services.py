@@ -150,6 +150,18 @@ def test_it_never_crashes_on_a_far_year():
     assert clock.add_batch(starts, np.array([60]), working=True)[0] == starts[0] + 3600
 
 
+def test_a_clock_asked_to_cover_old_years_is_built_over_them_once():
+    calendar = make_calendar(timezone="America/New_York")
+    clock = working_clock(calendar, covering=(2014, 2019))
+    table = clock.table
+    assert table.first_year <= 2014 and table.last_year >= 2019
+    assert clock.add(datetime(2016, 3, 4, 17, 0, tzinfo=NY), 60, working=True) == datetime(2016, 3, 7, 9, 0, tzinfo=NY)
+    assert clock.table is table  # no widening was needed
+    assert working_clock(calendar, covering=(2015, 2016)) is clock and clock.table is table
+    assert working_clock(calendar, covering=(1980, 1981)).table.first_year <= 1980  # widened in place
+    assert working_clock(calendar, covering=(1, 9999)) is clock  # too wide: left to the arithmetic
+
+
 def test_the_batch_calls_agree_with_the_scalar_ones():
     clock = working_clock(default_calendar())
     starts = [sh(2026, 3, 6, 16, 0), sh(2026, 9, 30, 17, 0), sh(2026, 10, 9, 17, 0)]
