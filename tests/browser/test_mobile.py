@@ -245,6 +245,11 @@ def test_it_sends_a_report_once_when_answers_are_lost_on_the_way(new_page, serve
     if page.locator("#m-dup").is_visible():
         page.click("#m-dup-go")
     row = page.locator("#m-queue-list .m-queue-item", has_text=description[:24])
+    # A queued report waits before its first try too: wait for the lost answer, then for the wait after it.
+    for _ in range(150):
+        if lost["case"]:
+            break
+        page.wait_for_timeout(100)
     row.and_(page.locator("[data-state=waiting]")).wait_for()
     assert lost == {"case": 1, "photo": 0}
     # retried by itself after a short wait; the repeat returns the first case, whose first photo is lost again

@@ -74,6 +74,56 @@ def test_it_imports_a_slice_of_every_shared_export(path, tmp_path):
     assert ImportRun.objects.filter(city=city).count() == 1
 
 
+def _written(city: City) -> dict:
+    """Every row an import wrote for a city, keyed by case number (ids aside)."""
+    out = {}
+    for case in Case.objects.filter(city=city).select_related("department", "grid"):
+        out[case.number] = {
+            "case": (case.state, case.source, case.class_code, case.grid.code, case.department.code, case.is_open,
+                     case.reported_at, case.closed_at, case.stage, case.stage_due_at, case.stage_yellow_at,
+                     case.end_reason, case.address, case.description, case.calendar_warning),
+            "tasks": list(case.tasks.values_list("seq", "status", "dispatched_at", "limit_minutes", "working_time",
+                                                 "due_at", "signed_at", "handled_at", "on_time", "counted")),
+            "events": list(case.events.order_by("at", "id").values_list(
+                "operation", "from_state", "to_state", "at", "note", "data", "due_at", "was_late")),
+            "clocks": list(case.clocks.values_list("stage", "started_at", "limit_minutes", "working_time", "due_at",
+                                                  "yellow_at", "ended_at")),
+            "record": (case.imported.source_id, case.imported.due_source, case.imported.raw),
+        }
+    return out
+
+
+def test_small_chunks_write_the_same_rows_as_one(tmp_path):
+    """Cases are sorted by kind, written in chunks, and each chunk's rows grouped by their empty
+    columns: chunks of 7 must write what one chunk writes, every case's events in order."""
+    from django.db import transaction
+
+    from chengguan.geo.services import clear_locators
+
+    part = slice_of(BALTIMORE, tmp_path)
+    with transaction.atomic():
+        city = City.objects.get(code=import_311(part, chunk_size=7).city_code)
+        small = _written(city)
+        transaction.set_rollback(True)
+    clear_locators()
+    one = _written(City.objects.get(code=import_311(part, chunk_size=100_000).city_code))
+    assert len(one) > 100 and small == one
+    kinds = Counter(row["case"][0] for row in one.values())
+    assert len(kinds) >= 2  # closed and open (and cancelled) cases side by side
+    for row in one.values():
+        operations = [event[0] for event in row["events"]]
+        assert operations[:2] == ["register", "dispatch"] and len(operations) <= 3
+
+
+def test_a_file_name_with_quotes_and_percent_signs_is_stored_as_it_is(tmp_path):
+    """The file name is one value for every raw record: written into the statement as a literal."""
+    part = slice_of(BALTIMORE, tmp_path, rows=20)
+    odd = part.rename(tmp_path / "o'brien 100%s %% 城管.csv")
+    city = City.objects.get(code=import_311(odd).city_code)
+    names = set(ImportedRecord.objects.filter(city=city).values_list("file_name", flat=True))
+    assert names == {"o'brien 100%s %% 城管.csv"}
+
+
 def test_it_imports_nothing_twice(tmp_path):
     part = slice_of(BALTIMORE, tmp_path)
     first = import_311(part)
