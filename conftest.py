@@ -51,3 +51,16 @@ def _fresh_locators():
     clear_locators()
     forget_all()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _rate_limit_window_stays_put(monkeypatch):
+    """Rate limits count per minute of the clock: a test that crossed into the next minute would
+    find its count started afresh halfway. In-process tests keep the minute they started in."""
+    import time
+    import types
+
+    from chengguan import ratelimit
+
+    started = time.time()
+    monkeypatch.setattr(ratelimit, "time", types.SimpleNamespace(time=lambda: started))
