@@ -3,7 +3,7 @@
 `import_311(path, layout)` reads the file (reading.py), builds the city, departments,
 mappings and grids it needs (geography.py), locates every request into the grids, and
 writes, chunk by chunk and all in one transaction, each request as a case with its task, its
-events (register, dispatch and the ending one: see `_event_rows`), a running handling clock if it
+events (register, dispatch and the ending one: see `_write_events`), a running handling clock if it
 is still open, and the export's own row. Rows already imported (same city, same request id) are left as
 they are, so a second run adds nothing. `ImportResult.summary()` says what was written,
 skipped and adjusted, with counts.
@@ -366,17 +366,15 @@ def _write(settings: ImportCity, export, new: pl.DataFrame, result: ImportResult
     result.notes = {code: int(frame[f"note_{code}"].sum()) for code in NOTES}
 
     # Cases of one kind side by side: their rows leave the same columns empty (see
-    # writing.prepare), and their ids run in that order.
+    # writing.insert), and their ids run in that order.
     columns = _columns(settings, frame).sort("kind", "i", maintain_order=True).with_columns(
         pl.Series("case_id", writing.reserve_ids(Case, n)), pl.Series("task_id", writing.reserve_ids(Task, n))
     )
-    db = transaction.get_connection()
     bar = progress(n, f"{city.name} 写入案件 writing cases") if progress else None
     try:
         for start in range(0, n, chunk_size):
             chunk = columns.slice(start, chunk_size)
-            for insert in _chunk_rows(settings, export, chunk, now, db):
-                insert.run()
+            _write_chunk(settings, export, chunk, now)
             if refresh:
                 refresh_cases(chunk["case_id"].to_list())
             if bar is not None:
@@ -443,10 +441,9 @@ def _columns(settings: ImportCity, frame: pl.DataFrame) -> pl.DataFrame:
     )  # fmt: skip
 
 
-def _chunk_rows(settings: ImportCity, export, columns: pl.DataFrame, now: datetime, db) -> list[writing.Insert]:
-    """The rows of one chunk of `_columns` (with `case_id` and `task_id`), in the order they
-    are written: cases, tasks, the clocks of open cases, their events (`_event_rows`) and raw
-    records."""
+def _write_chunk(settings: ImportCity, export, columns: pl.DataFrame, now: datetime) -> None:
+    """Write one chunk of `_columns` (with `case_id` and `task_id`): cases, tasks, the clocks of
+    open cases, their events (`_write_events`) and raw records."""
     city = settings.city
     count = columns.height
     case_ids = columns["case_id"]
@@ -462,7 +459,7 @@ def _chunk_rows(settings: ImportCity, export, columns: pl.DataFrame, now: dateti
     limit_minutes = col("limit_minutes")
     working_time = col("working_time")
     task_on_time = col("task_on_time")
-    inserts = [writing.prepare(Case, count, {
+    writing.insert(Case, count, {
         "id": case_ids,
         "number": col("number"),
         "city_id": city.pk,
@@ -494,8 +491,8 @@ def _chunk_rows(settings: ImportCity, export, columns: pl.DataFrame, now: dateti
         "stage_yellow_at": col("stage_yellow_at"),
         "is_open": col("is_open"),
         "calendar_warning": col("calendar_warning"),
-    }, db)]
-    inserts.append(writing.prepare(Task, count, {
+    })
+    writing.insert(Task, count, {
         "id": task_ids,
         "case_id": case_ids,
         "seq": 1,
@@ -512,11 +509,11 @@ def _chunk_rows(settings: ImportCity, export, columns: pl.DataFrame, now: dateti
         "on_time": task_on_time,
         # A deadline computed here, not given by the export, is no basis to rank the agency on.
         "counted": col("due_from_export"),
-    }, db))
+    })
     # Only a case still open has a running clock; an ended case's clock would only say what
     # the task row already says (its deadline, when it ended, on time or not).
     running = columns.filter(pl.col("open"))
-    inserts.append(writing.prepare(StageClock, running.height, {
+    writing.insert(StageClock, running.height, {
         "case_id": running["case_id"],
         "task_id": running["task_id"],
         "stage": "handle",
@@ -525,9 +522,9 @@ def _chunk_rows(settings: ImportCity, export, columns: pl.DataFrame, now: dateti
         "working_time": running["working_time"],
         "due_at": running["stage_due_at"],
         "yellow_at": running["stage_yellow_at"],
-    }, db))
-    inserts += _event_rows(settings, columns, db)
-    inserts.append(writing.prepare(ImportedRecord, count, {
+    })
+    _write_events(settings, columns)
+    writing.insert(ImportedRecord, count, {
         "city_id": city.pk,
         "source_id": col("source_id"),
         "case_id": case_ids,
@@ -537,8 +534,7 @@ def _chunk_rows(settings: ImportCity, export, columns: pl.DataFrame, now: dateti
         "due_source": col("due_source"),
         "raw": col("raw"),
         "imported_at": now,
-    }, db))
-    return inserts
+    })
 
 
 # The events of an imported case: `register` from no state, then `dispatch`, both at the
@@ -551,7 +547,7 @@ END_EVENTS = {
 }
 
 
-def _event_rows(settings: ImportCity, columns: pl.DataFrame, db) -> list[writing.Insert]:
+def _write_events(settings: ImportCity, columns: pl.DataFrame) -> None:
     """The events of a chunk's cases (`columns` with `case_id`), one operation at a time, so
     every row of a statement shares its operation, states and empty fields and a case's
     events keep their order by id.
@@ -569,19 +565,19 @@ def _event_rows(settings: ImportCity, columns: pl.DataFrame, db) -> list[writing
     def json_of(**fields) -> pl.Series:
         return columns.select(pl.struct(**fields).struct.json_encode()).to_series()
 
-    inserts = [writing.prepare(Event, count, {
+    writing.insert(Event, count, {
         **common, "case_id": case_ids, "operation": "register", "from_state": "", "to_state": "registered",
         "at": created, "note": "", "due_at": None, "was_late": None,
         "data": json_of(source=pl.col("source"), imported=pl.lit(True), source_id=pl.col("source_id"),
                         status=pl.col("status")),
-    }, db)]
-    inserts.append(writing.prepare(Event, count, {
+    })
+    writing.insert(Event, count, {
         **common, "case_id": case_ids, "operation": "dispatch", "from_state": "registered",
         "to_state": "dispatched", "at": created, "note": "", "due_at": columns["due_text"],
         "was_late": None,
         "data": json_of(department=pl.col("department_code"), task=pl.lit(1), limit_minutes=pl.col("limit_minutes"),
                         working_time=pl.col("working_time"), due_source=pl.col("due_source")),
-    }, db))
+    })
     for kind, (operation, from_state, to_state) in END_EVENTS.items():
         ended = columns.filter(pl.col("kind") == kind)
         if not ended.height:
@@ -591,10 +587,9 @@ def _event_rows(settings: ImportCity, columns: pl.DataFrame, db) -> list[writing
             late = ~ended["on_time"]
         else:
             data, late = ({"duplicate": True} if kind == DUPLICATE else {}), None  # one value: the field encodes it
-        inserts.append(writing.prepare(Event, ended.height, {
+        writing.insert(Event, ended.height, {
             **common, "case_id": ended["case_id"], "operation": operation, "from_state": from_state,
             "to_state": to_state, "at": ended["ended_at"], "due_at": None, "was_late": late,
             "note": ended.select(pl.concat_str(pl.lit("导出状态 export status: "), "status")).to_series(),
             "data": data,
-        }, db))
-    return inserts
+        })

@@ -55,69 +55,45 @@ def reserve_ids(model: type[models.Model], count: int) -> np.ndarray:
 def insert(model: type[models.Model], count: int, values: dict[str, Sequence | object]) -> None:
     """Insert `count` rows (`executemany`; `COPY` on PostgreSQL).
 
-    `values`: field attname → a sequence of `count` database-ready values, or one value for
-    every row. Fields not named get their default (or NULL); the primary key is left to the
-    database unless named."""
-    prepare(model, count, values).run()
-
-
-class Insert:
-    """Rows made ready to write (`prepare`), written by `run` on the connection they were
-    made for."""
-
-    def __init__(self, db, statements: list[tuple[str, list]]):
-        self.db = db
-        self.statements = statements
-
-    def run(self) -> None:
-        if not self.statements:
-            return
-        with self.db.cursor() as cursor:
-            for sql, rows in self.statements:
-                if sql.startswith("COPY"):  # the rows stream in, no statement per row
-                    with cursor.cursor.copy(sql) as copy:
-                        for row in rows:
-                            copy.write_row(row)
-                else:
-                    cursor.executemany(sql, rows)
-
-
-def prepare(model: type[models.Model], count: int, values: dict[str, Sequence | object], db=None) -> Insert:
-    """`insert`'s rows, ready for `Insert.run`; `db`: the connection (this thread's by default)."""
-    db = db or connection
+    `values`: field attname → a sequence of `count` database-ready values (a list, a numpy
+    array or a polars series), or one value for every row. Fields not named get their default
+    (or NULL); the primary key is left to the database unless named."""
     if count == 0:
-        return Insert(db, [])
+        return
+    sqlite = connection.vendor == "sqlite"
     fields = [f for f in model._meta.concrete_fields if not (f.primary_key and f.attname not in values)]
-    columns: list[Sequence | _Same | _Column] = []
-    seen: dict[int, _Column] = {}  # one series given for several fields is converted once
+    columns: list[_Same | _Column] = []
+    seen: dict[int, _Same | _Column] = {}  # one sequence given for several fields is converted once
     for f in fields:
         if f.attname in values:
             given = values[f.attname]
-            if isinstance(given, (list, tuple, np.ndarray, pl.Series)) and len(given) != count:
-                raise ValueError(f"{model.__name__}.{f.attname}: {len(given)} values for {count} rows")
-            if isinstance(given, pl.Series):
+            if isinstance(given, (list, tuple, np.ndarray, pl.Series)):
+                if len(given) != count:
+                    raise ValueError(f"{model.__name__}.{f.attname}: {len(given)} values for {count} rows")
                 if id(given) not in seen:
-                    seen[id(given)] = _Column.of(given, integers=db.vendor == "sqlite")
+                    seen[id(given)] = _Column.of(given, integers=sqlite)
                 columns.append(seen[id(given)])
-            elif isinstance(given, (list, tuple, np.ndarray)):
-                columns.append(given.tolist() if isinstance(given, np.ndarray) else given)
             else:
-                columns.append(_Same(f.get_db_prep_save(given, db)))
+                columns.append(_Same(f.get_db_prep_save(given, connection)))
         elif f.has_default() or not f.null:
             default = f.get_default()  # "" for a text column without a default
             if default is None:
                 raise ValueError(f"{model.__name__}.{f.attname} needs a value")
-            columns.append(_Same(f.get_db_prep_save(default, db)))
+            columns.append(_Same(f.get_db_prep_save(default, connection)))
         else:
             columns.append(_Same(None))
-    quote = db.ops.quote_name
+    quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
     names = ", ".join(quote(f.column) for f in fields)
-    if db.vendor == "postgresql":
-        rows = list(zip(*[repeat(c.value, count) if isinstance(c, _Same) else c.values if isinstance(c, _Column)
-                          else c for c in columns], strict=False))
-        return Insert(db, [(f"COPY {table} ({names}) FROM STDIN", rows)])
-    return Insert(db, list(_sqlite_statements(f"INSERT INTO {table} ({names}) VALUES ", columns, count)))  # noqa: S608
+    with connection.cursor() as cursor:
+        if not sqlite:  # COPY: the rows stream in, no statement per row
+            rows = zip(*[repeat(c.value, count) if isinstance(c, _Same) else c.values for c in columns], strict=False)
+            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        for sql, rows in _sqlite_statements(f"INSERT INTO {table} ({names}) VALUES ", columns, count):  # noqa: S608
+            cursor.executemany(sql, rows)
 
 
 class _Column:
@@ -130,14 +106,22 @@ class _Column:
         self.nulls = nulls
 
     @classmethod
-    def of(cls, series: pl.Series, *, integers: bool) -> _Column | _Same:
-        """From a polars series (it knows its nulls); bools as 0 and 1 with `integers`."""
-        missing = series.null_count()
-        if missing == len(series):
-            return _Same(None)
-        if integers and series.dtype == pl.Boolean:
-            series = series.cast(pl.Int8)
-        return cls(series.to_list(), series.is_null().to_numpy() if missing else None)
+    def of(cls, given: Sequence | pl.Series, *, integers: bool) -> _Column | _Same:
+        """From a polars series (it knows its nulls and type) or a sequence; a column all NULL is
+        one value; bools as 0 and 1 with `integers`."""
+        if isinstance(given, pl.Series):
+            if given.null_count() == len(given):
+                return _Same(None)
+            if integers and given.dtype == pl.Boolean:
+                given = given.cast(pl.Int8)
+            return cls(given.to_list(), given.is_null().to_numpy() if given.null_count() else None)
+        values = given.tolist() if isinstance(given, np.ndarray) else list(given)
+        if integers and type(next((v for v in values if v is not None), None)) is bool:  # one type a column
+            values = [v if v is None else int(v) for v in values]
+        if None not in values:
+            return cls(values, None)
+        nulls = np.fromiter((v is None for v in values), dtype=bool, count=len(values))
+        return _Same(None) if nulls.all() else cls(values, nulls)
 
 
 class _Same:
@@ -163,7 +147,7 @@ def _literal(value) -> str | None:
     return None
 
 
-def _sqlite_statements(head: str, columns: list, count: int):
+def _sqlite_statements(head: str, columns: list[_Same | _Column], count: int):
     """(statement, rows) pairs that insert the rows in order.
 
     Python's sqlite3 binds an int or a string in well under 0.2 µs but None or a bool in
@@ -177,15 +161,6 @@ def _sqlite_statements(head: str, columns: list, count: int):
     for k, c in enumerate(columns):
         if isinstance(c, _Same) and literal[k] is None:  # not writable as a literal: bound on every row after all
             columns[k] = _Column([c.value] * count, None)
-        elif not isinstance(c, (_Same, _Column)):  # a list: look for bools and Nones here
-            values = list(c)
-            if type(next((v for v in values if v is not None), None)) is bool:  # a column holds one type
-                values = [v if v is None else int(v) for v in values]
-            nulls = np.fromiter((v is None for v in values), dtype=bool, count=count) if None in values else None
-            if nulls is not None and nulls.all():
-                columns[k], literal[k] = _Same(None), "NULL"
-            else:
-                columns[k] = _Column(values, nulls)
     varying = [k for k, c in enumerate(columns) if isinstance(c, _Column)]
     nullable = [k for k in varying if columns[k].nulls is not None][:62]
     if nullable:

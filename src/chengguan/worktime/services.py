@@ -251,13 +251,19 @@ class WorkingClock:
                 self._widen(table, outside.first_year, outside.last_year)
         raise Invalid("时间超出工作日历的计算范围", "Time outside the working calendar's range")
 
+    def cover(self, first_year: int, last_year: int) -> None:
+        """Widen the table now to these years, if it falls short and the span is allowed (else
+        the arithmetic widens or refuses when it gets there)."""
+        table = self.table
+        if not table.first_year <= first_year <= last_year <= table.last_year:
+            with contextlib.suppress(Invalid):
+                self._widen(table, first_year, last_year)
+
     def _widen(self, seen: WorkingTimeTable, first_year: int, last_year: int) -> None:
         with self._lock:
             if self.table is not seen:  # another thread already widened it
                 return
-            first = min(first_year - (WIDEN_PAD if first_year < seen.first_year else 0), seen.first_year)
-            last = max(last_year + (WIDEN_PAD if last_year > seen.last_year else 0), seen.last_year)
-            first, last = max(first, MIN_YEAR), min(last, MAX_YEAR)
+            first, last = _span_over(seen.first_year, seen.last_year, first_year, last_year)
             grows = first < seen.first_year or last > seen.last_year
             if not grows or last - first + 1 > MAX_SPAN_YEARS:
                 raise Invalid(
@@ -265,6 +271,14 @@ class WorkingClock:
                     f"Time outside the working calendar's range (years {first_year}–{last_year})",
                 )
             self.table = seen.widened(first, last)
+
+
+def _span_over(first: int, last: int, first_year: int, last_year: int) -> tuple[int, int]:
+    """The years first..last stretched over first_year..last_year, with WIDEN_PAD years to spare
+    on a side that grows, within MIN_YEAR..MAX_YEAR."""
+    first = min(first_year - (WIDEN_PAD if first_year < first else 0), first)
+    last = max(last_year + (WIDEN_PAD if last_year > last else 0), last)
+    return max(first, MIN_YEAR), min(last, MAX_YEAR)
 
 
 _clocks: dict[int, WorkingClock] = {}
@@ -278,7 +292,7 @@ def _build_clock(calendar: WorkCalendar, covering: tuple[int, int] | None = None
     first = min(known, default=2024) - MARGIN_BEFORE
     last = max(known, default=2026) + MARGIN_AFTER
     if covering is not None:
-        wider = max(MIN_YEAR, min(first, covering[0] - WIDEN_PAD)), min(MAX_YEAR, max(last, covering[1] + WIDEN_PAD))
+        wider = _span_over(first, last, *covering)
         if wider[1] - wider[0] + 1 <= MAX_SPAN_YEARS:  # else widened lazily, and refused there, as ever
             first, last = wider
     table = WorkingTimeTable(calendar.timezone, periods, special, known, first, last)
@@ -296,10 +310,8 @@ def working_clock(calendar: WorkCalendar, covering: tuple[int, int] | None = Non
     """
     clock = _clocks.get(calendar.pk)
     if clock is not None and clock.revision == calendar.revision:
-        table = clock.table
-        if covering is not None and not table.first_year <= covering[0] <= covering[1] <= table.last_year:
-            with contextlib.suppress(Invalid):  # too wide: the arithmetic refuses it when it gets there
-                clock._widen(table, *covering)
+        if covering is not None:
+            clock.cover(*covering)
         return clock
     with _clocks_lock:
         clock = _clocks.get(calendar.pk)
